@@ -1,0 +1,81 @@
+/**
+ * Typed errors with stable codes. Every error the programs can raise on purpose is one of these;
+ * the CLI and the daemons translate them to messages and exit codes in exactly one place each.
+ * The table in the README ("Error codes") is checked against ERROR_CODES by a test.
+ */
+
+export const ERROR_CODES = {
+  PFIM_CONFIG_INVALID: 'the configuration file is malformed or a key is missing, unknown or of the wrong type',
+  PFIM_CONFIG_UNREADABLE: 'the configuration file cannot be read',
+  PFIM_AIDE_MISSING: 'the aide binary cannot be found or executed',
+  PFIM_AIDE_FAILED: 'AIDE exited with an error code',
+  PFIM_AIDE_REPORT_INVALID: 'an AIDE report or database could not be parsed',
+  PFIM_BASELINE_TAMPERED: 'the AIDE database differs from the one the agent recorded',
+  PFIM_BASELINE_MISSING: 'the AIDE database recorded by the agent is gone',
+  PFIM_STORE_FAILED: 'the SQLite state database cannot be opened or migrated',
+  PFIM_STORE_NOT_FOUND: 'no state database exists yet (the agent has never run here)',
+  PFIM_SCAN_NOT_FOUND: 'no scan has the requested id',
+  PFIM_SCAN_INTERRUPTED: 'the scan was stopped before it finished',
+  PFIM_AGENT_UNREACHABLE: 'no agent is listening on the control socket',
+  PFIM_CONTROL_FAILED: 'the agent answered a control request with an error',
+  PFIM_USAGE: 'the command line is invalid',
+} as const
+
+export type ErrorCode = keyof typeof ERROR_CODES
+
+export interface ErrorDetails {
+  /** The config key, file or line the error is about, when there is one. */
+  readonly where?: string
+  readonly cause?: unknown
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode
+  readonly where: string | undefined
+
+  constructor (code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause })
+    this.name = 'AppError'
+    this.code = code
+    this.where = details.where
+  }
+}
+
+export class ConfigError extends AppError {
+  constructor (message: string, details: ErrorDetails & { unreadable?: boolean } = {}) {
+    super(details.unreadable === true ? 'PFIM_CONFIG_UNREADABLE' : 'PFIM_CONFIG_INVALID', message, details)
+    this.name = 'ConfigError'
+  }
+}
+
+export class AideError extends AppError {
+  readonly exitCode: number | null
+
+  constructor (code: ErrorCode, message: string, details: ErrorDetails & { exitCode?: number | null } = {}) {
+    super(code, message, details)
+    this.name = 'AideError'
+    this.exitCode = details.exitCode ?? null
+  }
+}
+
+export class StoreError extends AppError {
+  constructor (code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    super(code, message, details)
+    this.name = 'StoreError'
+  }
+}
+
+export class ControlError extends AppError {
+  /** HTTP status the control socket answers with. */
+  readonly status: number
+
+  constructor (code: ErrorCode, message: string, details: ErrorDetails & { status?: number } = {}) {
+    super(code, message, details)
+    this.name = 'ControlError'
+    this.status = details.status ?? 500
+  }
+}
+
+export function isAppError (err: unknown): err is AppError {
+  return err instanceof AppError
+}
