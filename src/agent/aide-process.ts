@@ -1,0 +1,87 @@
+/**
+ * Runs AIDE: an argument array, never a shell; TZ=UTC so report times are UTC; stopped with
+ * SIGINT because AIDE 0.18 ignores SIGTERM, then SIGKILL if it does not go.
+ */
+import { spawn } from 'node:child_process'
+import { AideError } from '../core/errors.js'
+
+export interface AideExit {
+  readonly exitCode: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly stdout: Buffer
+  readonly stderr: string
+  /** True when stop() was called before AIDE exited. */
+  readonly stopped: boolean
+}
+
+export interface AideRunning {
+  readonly pid: number
+  readonly done: Promise<AideExit>
+  stop (): void
+}
+
+export interface SpawnOptions {
+  readonly binary: string
+  readonly args: readonly string[]
+  readonly path: string
+  readonly killAfterMs?: number
+}
+
+const MAX_CAPTURE = 4 * 1024 * 1024
+
+export function aideEnv (path: string): NodeJS.ProcessEnv {
+  return { PATH: path, TZ: 'UTC', LC_ALL: 'C' }
+}
+
+export function spawnAide (opts: SpawnOptions): Promise<AideRunning> {
+  const child = spawn(opts.binary, opts.args, { env: aideEnv(opts.path), stdio: ['ignore', 'pipe', 'pipe'] })
+  const out: Buffer[] = []
+  const err: Buffer[] = []
+  let outBytes = 0
+  let errBytes = 0
+  child.stdout.on('data', (b: Buffer) => { if ((outBytes += b.length) <= MAX_CAPTURE) out.push(b) })
+  child.stderr.on('data', (b: Buffer) => { if ((errBytes += b.length) <= MAX_CAPTURE) err.push(b) })
+  let stopped = false
+  let killTimer: NodeJS.Timeout | undefined
+  const done = new Promise<AideExit>(resolve => {
+    child.on('close', (exitCode, signal) => {
+      clearTimeout(killTimer)
+      resolve({ exitCode, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('latin1'), stopped })
+    })
+  })
+  return new Promise((resolve, reject) => {
+    child.once('error', (e: NodeJS.ErrnoException) => {
+      reject(new AideError('PFIM_AIDE_MISSING', `cannot run ${opts.binary}: ${e.code ?? e.message}`, { where: opts.binary, cause: e }))
+    })
+    child.once('spawn', () => {
+      resolve({
+        pid: child.pid as number,
+        done,
+        stop () {
+          if (stopped || child.exitCode !== null || child.signalCode !== null) return
+          stopped = true
+          child.kill('SIGINT')
+          killTimer = setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs ?? 10_000)
+        },
+      })
+    })
+  })
+}
+
+export interface AideVersion {
+  readonly text: string
+  readonly major: number
+  readonly minor: number
+}
+
+/** `aide --version`; also how the agent proves at start that the binary exists and runs. */
+export async function aideVersion (binary: string, path: string): Promise<AideVersion> {
+  const run = await spawnAide({ binary, args: ['--version'], path })
+  const res = await run.done
+  const text = `${res.stdout.toString('latin1')}\n${res.stderr}`
+  const m = /AIDE,? (?:version )?(\d+)\.(\d+)(?:\.\d+)?/.exec(text)
+  if (res.exitCode !== 0 || m === null) {
+    throw new AideError('PFIM_AIDE_MISSING', `${binary} --version did not identify AIDE (exit ${String(res.exitCode)}): ${text.trim().slice(0, 200)}`, { where: binary })
+  }
+  return { text: m[0], major: Number(m[1]), minor: Number(m[2]) }
+}

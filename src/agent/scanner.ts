@@ -1,0 +1,163 @@
+/**
+ * Runs AIDE init and check for the agent and records every run as a scan in the store.
+ * Scans never overlap (one queue); an init writes to a side file and replaces the baseline only
+ * when AIDE succeeded and the new database is complete; a check first proves the baseline is the
+ * one the agent recorded. Every failure becomes an Errored scan with a message, never a crash.
+ */
+import { copyFile, readFile, rename, rm, writeFile, mkdir } from 'node:fs/promises'
+import { isAppError } from '../core/errors.js'
+import type { Logger } from '../core/log.js'
+import { aidePaths, renderAideConf, reportArgs, type AidePaths } from './aide-conf.js'
+import { classifyExit, otherWarnings, unverifiedFromStderr } from './aide-outcome.js'
+import { spawnAide, type AideExit, type AideRunning, type AideVersion } from './aide-process.js'
+import { parseJsonReport } from './aide-json-report.js'
+import { parseTextReport } from './aide-text-report.js'
+import { decodeAidePlainPath } from './file-path.js'
+import { backupFile, pruneBackups } from './backups.js'
+import { assertCompleteDatabase, digestFile, verifyBaseline } from './baseline-file.js'
+import { reclassifyUnreadable } from './unreadable.js'
+import { ScanQueue } from './scan-queue.js'
+import type { Store } from './store.js'
+import type { ScanKind, ScanOutcome, ScanSummary, ScanTrigger } from './scan-types.js'
+
+export interface ScannerOptions {
+  readonly store: Store
+  readonly stateDir: string
+  readonly aide: { readonly binary: string, readonly config: string | null, readonly maxBackups: number }
+  readonly version: AideVersion
+  /** PATH for the AIDE child (its environment is otherwise empty but TZ=UTC, LC_ALL=C). */
+  readonly path: string
+  readonly log: Logger
+  readonly now: () => number
+  /** Called after each scan is recorded (retention, later the outbox). */
+  readonly onFinished?: (scan: ScanSummary) => void
+}
+
+function errored (err: unknown, prefix = ''): ScanOutcome {
+  const code = isAppError(err) ? err.code : 'PFIM_AIDE_FAILED'
+  return emptyOutcome('Errored', null, code, `${prefix}${(err as Error).message}`)
+}
+
+function emptyOutcome (condition: ScanOutcome['condition'], exitCode: number | null, errorCode: string | null, error: string | null): ScanOutcome {
+  return { condition, exitCode, added: 0, changed: 0, removed: 0, errorCode, error, log: null, entries: [], unverified: [] }
+}
+
+export class Scanner {
+  readonly paths: AidePaths
+  readonly #o: ScannerOptions
+  readonly #queue = new ScanQueue()
+  #aide: AideRunning | null = null
+  #closing = false
+
+  constructor (opts: ScannerOptions) {
+    this.#o = opts
+    this.paths = aidePaths(opts.stateDir)
+  }
+
+  get #hasJson (): boolean {
+    return this.#o.version.major > 0 || this.#o.version.minor >= 18
+  }
+
+  /** Queues a scan; a request equal to one still waiting in the queue shares its result. */
+  run (kind: ScanKind, trigger: ScanTrigger): Promise<ScanSummary> {
+    return this.#queue.enqueue(kind, () => this.#record(kind, trigger))
+  }
+
+  /** The scan in progress, if any. */
+  get current (): { kind: ScanKind } | null {
+    return this.#queue.current === null ? null : { kind: this.#queue.current }
+  }
+
+  async #record (kind: ScanKind, trigger: ScanTrigger): Promise<ScanSummary> {
+    const { store, log } = this.#o
+    const id = store.beginScan(kind, trigger)
+    log.info({ scan: id, kind, trigger }, 'scan started')
+    let outcome: ScanOutcome
+    try {
+      outcome = this.#closing ? emptyOutcome('Interrupted', null, 'PFIM_SCAN_INTERRUPTED', 'the agent is shutting down') : kind === 'init' ? await this.#init(id) : await this.#check(id)
+    } catch (err) {
+      outcome = errored(err, kind === 'init' ? 'Error initializing the AIDE DB: ' : '')
+    }
+    const summary = store.finishScan(id, outcome)
+    const level = outcome.condition === 'Succeeded' ? 'info' : 'warn'
+    log[level]({ scan: id, kind, condition: summary.condition, added: summary.added, changed: summary.changed, removed: summary.removed, unverified: summary.unverified, error: summary.error }, 'scan finished')
+    this.#o.onFinished?.(summary)
+    return summary
+  }
+
+  async #writeConf (): Promise<void> {
+    const { config } = this.#o.aide
+    const userConf = config === null ? null : await readFile(config, 'utf8')
+    const text = renderAideConf({ paths: this.paths, userConf, source: config ?? 'the built-in u7s rules', legacyDatabaseKey: !this.#hasJson && this.#o.version.minor < 17 })
+    await mkdir(this.paths.dir, { recursive: true, mode: 0o700 })
+    await writeFile(this.paths.conf, text, { mode: 0o600 })
+  }
+
+  async #runAide (id: number, mode: '--init' | '--check'): Promise<AideExit> {
+    await rm(this.paths.logNew, { force: true })
+    await rm(this.paths.jsonReport, { force: true })
+    const args = ['-c', this.paths.conf, ...reportArgs(this.paths, this.#hasJson), mode]
+    this.#aide = await spawnAide({ binary: this.#o.aide.binary, args, path: this.#o.path })
+    this.#o.store.setScanPid(id, this.#aide.pid)
+    try {
+      return await this.#aide.done
+    } finally {
+      this.#aide = null
+    }
+  }
+
+  async #keepLog (): Promise<Buffer | null> {
+    const log = await readFile(this.paths.logNew).catch(() => null)
+    if (log !== null && log.length > 0) await copyFile(this.paths.logNew, this.paths.log)
+    return log
+  }
+
+  async #init (id: number): Promise<ScanOutcome> {
+    const { now, aide } = this.#o
+    await this.#writeConf()
+    for (const file of [this.paths.database, this.paths.log]) {
+      if (await backupFile(file, now()) !== null) await pruneBackups(file, aide.maxBackups)
+    }
+    await rm(this.paths.databaseNew, { force: true })
+    const exit = await this.#runAide(id, '--init')
+    const result = classifyExit(exit)
+    const log = await this.#keepLog()
+    if (result.condition === 'Interrupted') return { ...emptyOutcome('Interrupted', result.exitCode, 'PFIM_SCAN_INTERRUPTED', result.error), log }
+    if (result.condition !== 'Succeeded') {
+      const why = result.condition === 'Errored' ? result.error : `AIDE --init exited with ${result.exitCode}`
+      return { ...emptyOutcome('Errored', result.exitCode, 'PFIM_AIDE_FAILED', `Error initializing the AIDE DB: ${why}`), log }
+    }
+    await assertCompleteDatabase(this.paths.databaseNew)
+    const digest = await digestFile(this.paths.databaseNew)
+    await rename(this.paths.databaseNew, this.paths.database)
+    this.#o.store.recordBaseline(id, digest.sha256, digest.size)
+    return { ...emptyOutcome('Succeeded', 0, null, null), log, unverified: unverifiedFromStderr(exit.stderr, decodeAidePlainPath) }
+  }
+
+  async #check (id: number): Promise<ScanOutcome> {
+    const baseline = this.#o.store.currentBaseline()
+    if (baseline === null) return emptyOutcome('Errored', null, 'PFIM_BASELINE_MISSING', 'no baseline has been taken yet; run "podsec-fim reinit"')
+    await verifyBaseline(this.paths.database, baseline)
+    await this.#writeConf()
+    const exit = await this.#runAide(id, '--check')
+    const result = classifyExit(exit)
+    const log = await this.#keepLog()
+    if (result.condition === 'Errored' || result.condition === 'Interrupted') {
+      return { ...emptyOutcome(result.condition, result.exitCode, result.condition === 'Errored' ? 'PFIM_AIDE_FAILED' : 'PFIM_SCAN_INTERRUPTED', result.error), log }
+    }
+    const damaged = otherWarnings(exit.stderr).filter(w => /database/i.test(w))
+    if (damaged.length > 0) {
+      return { ...emptyOutcome('Errored', result.exitCode, 'PFIM_BASELINE_TAMPERED', `AIDE reported a damaged database: ${damaged.join('; ')}`), log }
+    }
+    const report = this.#hasJson ? parseJsonReport(await readFile(this.paths.jsonReport)) : parseTextReport(log ?? Buffer.alloc(0))
+    const unverified = unverifiedFromStderr(exit.stderr, decodeAidePlainPath)
+    return { ...reclassifyUnreadable(report, unverified), exitCode: result.exitCode, errorCode: null, error: null, log }
+  }
+
+  /** Stops a running AIDE (SIGINT) and waits until its scan is recorded. */
+  async close (): Promise<void> {
+    this.#closing = true
+    this.#aide?.stop()
+    await this.#queue.drain()
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The state database's schema as forward migrations. Index i upgrades user_version i to i+1;
+ * a release only ever appends to this list, so any older database can be brought up to date.
+ */
+
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE scans (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('init', 'check')),
+    trigger TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    condition TEXT NOT NULL CHECK (condition IN ('Running', 'Succeeded', 'Failed', 'Errored', 'Interrupted')),
+    exit_code INTEGER,
+    added INTEGER NOT NULL DEFAULT 0,
+    changed INTEGER NOT NULL DEFAULT 0,
+    removed INTEGER NOT NULL DEFAULT 0,
+    unverified INTEGER NOT NULL DEFAULT 0,
+    error_code TEXT,
+    error TEXT,
+    log BLOB,
+    aide_pid INTEGER,
+    details_pruned INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX scans_started ON scans (started_at);
+  CREATE TABLE scan_entries (
+    scan_id INTEGER NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
+    path BLOB NOT NULL,
+    change TEXT NOT NULL CHECK (change IN ('added', 'removed', 'changed')),
+    summary TEXT NOT NULL,
+    attributes TEXT NOT NULL
+  );
+  CREATE INDEX scan_entries_scan ON scan_entries (scan_id);
+  CREATE TABLE scan_unverified (
+    scan_id INTEGER NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
+    path BLOB NOT NULL,
+    reason TEXT NOT NULL
+  );
+  CREATE INDEX scan_unverified_scan ON scan_unverified (scan_id);
+  CREATE TABLE baselines (
+    id INTEGER PRIMARY KEY,
+    scan_id INTEGER NOT NULL REFERENCES scans (id),
+    created_at INTEGER NOT NULL,
+    db_sha256 TEXT NOT NULL,
+    db_size INTEGER NOT NULL
+  );
+  CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE cursors (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  `,
+]
+
+export const SCHEMA_VERSION = MIGRATIONS.length

@@ -1,0 +1,54 @@
+/**
+ * The agent's control socket API (HTTP over a unix socket), shared by the agent and the CLI.
+ * Times are ISO-8601 strings in UTC; paths in scan details are rendered by the CLI from the store.
+ */
+
+export const CONTROL_PATHS = {
+  status: '/v1/status',
+  check: '/v1/check',
+  reinit: '/v1/reinit',
+} as const
+
+export interface ScanView {
+  readonly id: number
+  readonly kind: 'init' | 'check'
+  readonly trigger: string
+  readonly startedAt: string
+  readonly finishedAt: string | null
+  readonly condition: 'Running' | 'Succeeded' | 'Failed' | 'Errored' | 'Interrupted'
+  readonly exitCode: number | null
+  readonly added: number
+  readonly changed: number
+  readonly removed: number
+  readonly unverified: number
+  readonly errorCode: string | null
+  readonly error: string | null
+  readonly detailsPruned: boolean
+}
+
+export interface StatusView {
+  readonly node: string
+  readonly agentVersion: string
+  readonly aideVersion: string
+  readonly pid: number
+  readonly startedAt: string
+  readonly stateDir: string
+  readonly baseline: { readonly scanId: number, readonly createdAt: string, readonly sha256: string, readonly size: number } | null
+  readonly running: { readonly kind: 'init' | 'check' } | null
+  readonly lastScan: ScanView | null
+  readonly lastCheck: ScanView | null
+  readonly nextCheckAt: string | null
+  readonly totals: { readonly scans: number, readonly failed: number }
+}
+
+export interface ScanResponse {
+  readonly scan: ScanView
+}
+
+export interface ErrorResponse {
+  readonly error: { readonly code: string, readonly message: string }
+}
+
+export function isoTime (ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString()
+}
