@@ -154,6 +154,11 @@ export class Scanner {
     return { ...reclassifyUnreadable(report, unverified), exitCode: result.exitCode, errorCode: null, error: null, log }
   }
 
+  /** Resolves when no scan is running or queued. */
+  idle (): Promise<void> {
+    return this.#queue.drain()
+  }
+
   /** Stops a running AIDE (SIGINT) and waits until its scan is recorded. */
   async close (): Promise<void> {
     this.#closing = true

@@ -1,0 +1,91 @@
+/**
+ * Starts a real agent (real AIDE, real SQLite, real unix socket) in-process over a small tree in a
+ * temporary directory. The AIDE rules cover only that tree, so tests are fast and independent.
+ */
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import type { Test } from 'tap'
+import { parseConfig, type AgentConfig } from '../../src/core/config.js'
+import { createLogger } from '../../src/core/log.js'
+import { startDaemon, type Daemon } from '../../src/agent/daemon.js'
+
+export interface AgentFixture {
+  readonly root: string
+  readonly tree: string
+  readonly config: AgentConfig
+  readonly logs: Array<Record<string, unknown>>
+  daemon: Daemon
+  restart (overrides?: Record<string, unknown>): Promise<Daemon>
+  close (): Promise<void>
+}
+
+export const TREE_FILES: Readonly<Record<string, string>> = {
+  'etc/app.conf': 'listen = 127.0.0.1\n',
+  'etc/secret.key': 'k3y\n',
+  'bin/tool': '#!/bin/sh\necho tool\n',
+  'lib/data.txt': 'data\n',
+}
+
+/** Rules without m/c, so an added file reports the file, not its parent directory too. */
+export function treeAideConf (tree: string): string {
+  return [
+    'FILES = p+ftype+i+l+n+u+g+s+sha512',
+    `/${tree.slice(1).replace(/[.]/g, '\\.')}($|/) FILES`,
+    '',
+  ].join('\n')
+}
+
+export function makeTree (root: string, files: Readonly<Record<string, string>> = TREE_FILES): string {
+  const tree = join(root, 'tree')
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(join(tree, name, '..'), { recursive: true })
+    writeFileSync(join(tree, name), content)
+  }
+  return tree
+}
+
+export function sinkLogger (logs: Array<Record<string, unknown>>) {
+  const stream = new Writable({
+    write (chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString().split('\n')) if (line !== '') logs.push(JSON.parse(line) as Record<string, unknown>)
+      cb()
+    },
+  })
+  return createLogger({ level: 'debug', name: 'test-agent', destination: stream })
+}
+
+export async function startAgent (t: Test, opts: { overrides?: Record<string, unknown>, files?: Record<string, string>, aideConf?: string } = {}): Promise<AgentFixture> {
+  // Unix socket paths are limited to 108 bytes; tap's testdirs can be longer.
+  const root = mkdtempSync(join(tmpdir(), 'pfim-'))
+  const tree = makeTree(root, opts.files)
+  const confPath = join(root, 'aide.conf')
+  writeFileSync(confPath, opts.aideConf ?? treeAideConf(tree))
+  const logs: Array<Record<string, unknown>> = []
+  const makeConfig = (extra: Record<string, unknown> = {}): AgentConfig => parseConfig({
+    nodeName: 'node-a',
+    stateDir: join(root, 'state'),
+    socketPath: join(root, 'run', 'agent.sock'),
+    aide: { config: confPath, gracePeriod: 3600, initialDelay: 3600 },
+  }, { HOME: root }, { ...opts.overrides, ...extra })
+  let config = makeConfig()
+  const start = (): Promise<Daemon> => startDaemon(config, { log: sinkLogger(logs), now: Date.now, path: process.env.PATH ?? '/usr/bin:/bin', pid: process.pid })
+  const fixture: AgentFixture = {
+    root, tree, config, logs,
+    daemon: await start(),
+    async restart (overrides) {
+      await fixture.daemon.close()
+      config = makeConfig(overrides)
+      fixture.daemon = await start()
+      return fixture.daemon
+    },
+    async close () {
+      await fixture.daemon.close()
+      rmSync(root, { recursive: true, force: true })
+    },
+  }
+  t.teardown(() => fixture.close())
+  return fixture
+}
+
