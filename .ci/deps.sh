@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what podsec-fim and its tests need on a fresh Debian machine, and fails loudly when it
+# cannot: AIDE from Debian (binary only, no cron job, timer or MTA), openssl for test certificates,
+# then the npm packages (better-sqlite3 compiles against the local node headers).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v aide >/dev/null || need_apt+=(aide)
+command -v openssl >/dev/null || need_apt+=(openssl)
+command -v make >/dev/null && command -v g++ >/dev/null && command -v python3 >/dev/null || need_apt+=(build-essential python3)
+if ((${#need_apt[@]})); then
+  if [ "$(id -u)" != 0 ]; then
+    echo "podsec-fim: missing ${need_apt[*]}; install them as root: apt-get install --no-install-recommends ${need_apt[*]}" >&2
+    exit 1
+  fi
+  echo "deps: installing ${need_apt[*]} from Debian" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+fi
+aide --version 2>&1 | head -1 >&2
+
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "podsec-fim: Node.js >= 20 is required, found $(node --version)" >&2
+  exit 1
+fi
+# node-gyp needs node's headers; on Debian-style installs they sit under the node prefix.
+export npm_config_nodedir="${npm_config_nodedir:-$(node -p 'require("path").resolve(process.execPath, "..", "..")')}"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
