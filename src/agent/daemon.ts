@@ -14,6 +14,7 @@ import { scanView } from './scan-view.js'
 import { Scanner } from './scanner.js'
 import { Schedule } from './schedule.js'
 import { openStore, type Store } from './store.js'
+import { lockStateDir } from './state-lock.js'
 
 export interface DaemonDeps {
   readonly log: Logger
@@ -49,10 +50,12 @@ export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promi
   const version = await aideVersion(config.aide.binary, deps.path)
   log.info({ aide: version.text, node: config.nodeName, stateDir: config.stateDir }, 'starting')
   await mkdir(config.stateDir, { recursive: true, mode: 0o700 })
-  const store = openStore(stateDbPath(config.stateDir), { now: deps.now })
-  const startedAt = deps.now()
-  const closers: Array<() => Promise<void> | void> = [() => store.close()]
+  const lock = lockStateDir(config.stateDir, deps.pid)
+  const closers: Array<() => Promise<void> | void> = [() => lock.release()]
   try {
+    const store = openStore(stateDbPath(config.stateDir), { now: deps.now })
+    closers.push(() => store.close())
+    const startedAt = deps.now()
     for (const r of store.recoverInterrupted()) {
       log.warn({ scan: r.id }, 'scan interrupted by an earlier stop, marked Interrupted')
       if (r.aidePid !== null) await stopOrphanAide(r.aidePid, log)
