@@ -48,7 +48,7 @@ function entryLines (e: EntryView): string[] {
 export function renderScanReport (r: ScanReport): string {
   const parts = [renderPairs(scanPairs(r.scan))]
   if (r.entries.length > 0) parts.push(`files (${r.entries.length}):\n${r.entries.flatMap(entryLines).map(l => `  ${l}`).join('\n')}`)
-  else if (!r.scan.detailsPruned && r.scan.kind === 'check' && r.scan.condition !== 'Running') parts.push('files: no differences recorded')
+  else if (r.scan.kind === 'check' && r.scan.condition === 'Succeeded') parts.push('files: no differences')
   if (r.unverified.length > 0) {
     const size = Math.max(...r.unverified.map(u => u.path.length))
     parts.push(`unverified (${r.unverified.length}):\n${r.unverified.map(u => `  ${u.path.padEnd(size)}  ${oneLine(u.reason)}`).join('\n')}`)

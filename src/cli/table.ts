@@ -10,7 +10,6 @@ export interface Column {
  * make output ambiguous; they are shown as \xNN, like file names.
  */
 export function oneLine (text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\x00-\x1f\x7f]/g, c => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
 }
 
