@@ -86,8 +86,11 @@ function parseDocument (raw: Buffer): JsonObject {
   try {
     doc = JSON.parse(text)
   } catch (err) {
-    const position = /position (\d+)/.exec(String((err as Error).message))
-    const where = position === null ? 'document' : lineAt(text, Number(position[1]))
+    const message = String((err as Error).message)
+    const position = /position (\d+)/.exec(message)
+    const where = position !== null
+      ? lineAt(text, Number(position[1]))
+      : /end of JSON input/.test(message) ? lineAt(text, text.length) : 'document'
     throw new AideError('PFIM_AIDE_REPORT_INVALID', `AIDE JSON report is not JSON: ${(err as Error).message}`,
       { where, cause: err })
   }
