@@ -8,11 +8,17 @@ export interface OutputStreams {
   readonly stderr: NodeJS.WritableStream
 }
 
+function ignoreClosedPipe (err: NodeJS.ErrnoException): void {
+  if (err.code !== 'EPIPE') throw err
+}
+
 export class Output {
   readonly #streams: OutputStreams
 
   constructor (streams: OutputStreams) {
     this.#streams = streams
+    // `podsec-fim log 12 | head`: the reader leaving early is not an error worth a stack trace.
+    streams.stdout.on('error', ignoreClosedPipe)
   }
 
   /** Human text on stdout, ending with exactly one newline. */
