@@ -2,7 +2,8 @@
 import t from 'tap'
 import { spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stateDbPath } from '../../src/agent/daemon.js'
 import { openStore } from '../../src/agent/store.js'
@@ -54,4 +55,13 @@ t.test('a reader that leaves early (log | head) is no crash', async t => {
   const [code] = await once(child, 'exit') as [number | null]
   t.equal(code, 0)
   t.equal(stderr, '', 'no EPIPE stack trace')
+})
+
+t.test('another user gets "run as the agent\'s user", not "no state database"', { skip: process.getuid?.() !== 0 && 'needs root to run the CLI as another user' }, async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'pfim-perm-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  openStore(stateDbPath(dir)).close()
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'podsec-fim.js'), '--state-dir', dir, 'scans'], { encoding: 'utf8', uid: 65534, gid: 65534 })
+  t.equal(r.status, 70)
+  t.match(r.stderr, `cannot read the state database ${join(dir, 'state.db')} (EACCES): run podsec-fim as the agent's user`)
 })
