@@ -55,7 +55,7 @@ export function buildProgram (out: Output, invoke: Invoke): Command {
     .option('--config <file>', `agent config, for the state dir and socket (default ${DEFAULT_CONFIG}; defaults apply when it is absent)`)
     .option('--state-dir <dir>', 'agent state directory holding state.db (overrides the config)')
     .option('--socket <path>', 'agent control socket (overrides the config)')
-    .option('--json', 'print one JSON document instead of text')
+    .option('--json', 'print one JSON document instead of text (on an error: {"error": {"code", "message"}})')
     .exitOverride()
     .configureOutput({ writeOut: s => out.commanderOut(s), writeErr: s => out.commanderErr(s) })
     .showHelpAfterError('(podsec-fim --help shows usage)')
