@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   PFIM_AGENT_UNREACHABLE: 'no agent is listening on the control socket',
   PFIM_CONTROL_FAILED: 'the agent answered a control request with an error',
   PFIM_USAGE: 'the command line is invalid',
+  PFIM_PROTOCOL_INVALID: 'a protocol body (agent <-> aggregator) has a missing, unknown or mistyped field',
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES
