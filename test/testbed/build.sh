@@ -31,7 +31,7 @@ run() {
   local logf=$LOG_DIR/${name//[^A-Za-z0-9._-]/_}.log
   if ! "$@" >"$logf" 2>&1; then
     tail -n 40 "$logf" >&2 || true
-    die "$name" "command failed: $* (full log: $logf)"
+    die "$name" "$(tail -n 1 "$logf") (command: $*; full log: $logf)"
   fi
 }
 
