@@ -3,7 +3,6 @@
  * close() stops them in the reverse order they started.
  */
 import { mkdir, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import type { AgentConfig } from '../core/config.js'
 import { isoTime, type StatusView } from '../core/control-api.js'
 import type { Logger } from '../core/log.js'
@@ -13,7 +12,7 @@ import { ControlServer } from './control-server.js'
 import { scanView } from './scan-view.js'
 import { Scanner } from './scanner.js'
 import { Schedule } from './schedule.js'
-import { openStore, type Store } from './store.js'
+import { openStore, stateDbPath, type Store } from './store.js'
 import { lockStateDir } from './state-lock.js'
 
 export interface DaemonDeps {
@@ -29,10 +28,6 @@ export interface Daemon {
   readonly scanner: Scanner
   status (): StatusView
   close (): Promise<void>
-}
-
-export function stateDbPath (stateDir: string): string {
-  return join(stateDir, 'state.db')
 }
 
 /** An AIDE left running by an agent that was killed would hold the database lock; stop it. */

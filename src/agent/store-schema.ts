@@ -57,6 +57,24 @@ export const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  // 2: findings of the watchers (audit-log denials, policy, container files), collapsible bursts.
+  `
+  CREATE TABLE findings (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    severity TEXT NOT NULL CHECK (severity IN ('critical', 'warning', 'info')),
+    observed_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    subject TEXT NOT NULL,
+    message TEXT NOT NULL,
+    details TEXT NOT NULL DEFAULT '{}',
+    count INTEGER NOT NULL DEFAULT 1,
+    fingerprint TEXT
+  );
+  CREATE INDEX findings_time ON findings (observed_at);
+  CREATE INDEX findings_kind ON findings (kind, observed_at);
+  CREATE INDEX findings_fingerprint ON findings (fingerprint, last_seen_at);
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

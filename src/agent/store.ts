@@ -3,8 +3,8 @@
  * mode 0600, schema upgraded by forward migrations. Statements are prepared once at open.
  */
 import Database from 'better-sqlite3'
-import { closeSync, mkdirSync, openSync, chmodSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { accessSync, closeSync, constants, mkdirSync, openSync, chmodSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { StoreError } from '../core/errors.js'
 import { MIGRATIONS, SCHEMA_VERSION } from './store-schema.js'
 import type { Baseline, ScanKind, ScanOutcome, ScanSummary, ScanTrigger, StoredEntry, UnverifiedPath } from './scan-types.js'
@@ -30,6 +30,25 @@ function toSummary (r: ScanRow): ScanSummary {
   }
 }
 
+/** Where the agent keeps its SQLite file inside its state dir. */
+export function stateDbPath (stateDir: string): string {
+  return join(stateDir, 'state.db')
+}
+
+/**
+ * SQLite says CANTOPEN both for "absent" and "not yours", and better-sqlite3 reports a missing
+ * directory as a TypeError; an administrator needs to know which, so ask the file system first.
+ */
+function assertReadable (file: string): void {
+  try {
+    accessSync(file, constants.R_OK)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new StoreError('PFIM_STORE_NOT_FOUND', `no state database at ${file} (has the agent run here? see --state-dir)`, { where: file, cause: err })
+    throw new StoreError('PFIM_STORE_DENIED', `cannot read the state database ${file} (${code ?? String(err)}): run podsec-fim as the agent's user (on a u7s node: nsenter_u7s podsec-fim ...)`, { where: file, cause: err })
+  }
+}
+
 /** Creates the file 0600 before SQLite does, so the database, -wal and -shm are never world-readable. */
 function createPrivate (file: string): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
@@ -52,7 +71,8 @@ function migrate (db: Database.Database): void {
 
 function open (file: string, readonly: boolean): Database.Database {
   try {
-    if (!readonly) createPrivate(file)
+    if (readonly) assertReadable(file)
+    else createPrivate(file)
     const db = new Database(file, { readonly, fileMustExist: readonly })
     if (!readonly) {
       db.pragma('journal_mode = WAL')
@@ -62,9 +82,7 @@ function open (file: string, readonly: boolean): Database.Database {
     db.pragma('busy_timeout = 5000')
     return db
   } catch (err) {
-    if (readonly && (err as { code?: string }).code === 'SQLITE_CANTOPEN') {
-      throw new StoreError('PFIM_STORE_NOT_FOUND', `no state database at ${file} (has the agent run here?)`, { where: file, cause: err })
-    }
+    if (err instanceof StoreError) throw err
     throw new StoreError('PFIM_STORE_FAILED', `cannot open state database ${file}: ${(err as Error).message}`, { where: file, cause: err })
   }
 }
@@ -123,6 +141,14 @@ export class Store {
     const w = this.#stmts.write
     if (w === null) throw new StoreError('PFIM_STORE_FAILED', 'state database is open read-only')
     return w
+  }
+
+  /**
+   * The open database, for the other tables' repositories in src/agent (findings, outbox,
+   * cursors), which prepare their own statements on it. Not for the CLI: it reads through Store.
+   */
+  get db (): Database.Database {
+    return this.#db
   }
 
   beginScan (kind: ScanKind, trigger: ScanTrigger): number {

@@ -12,6 +12,7 @@ export const EXIT = {
   NOT_RUNNING: 3,
   USAGE: 64,
   NO_INPUT: 66,
+  NO_PERMISSION: 77,
   UNAVAILABLE: 69,
   SOFTWARE: 70,
   CONFIG: 78,
@@ -26,6 +27,7 @@ export const EXIT_HELP: ReadonlyArray<readonly [number, string]> = [
   [EXIT.NO_INPUT, 'no state database yet, no scan with that id, or its log is gone'],
   [EXIT.UNAVAILABLE, 'no agent is listening on the control socket (reinit)'],
   [EXIT.SOFTWARE, 'internal error, or the agent refused the request'],
+  [EXIT.NO_PERMISSION, 'this user may not read the state database (run as the agent\'s user)'],
   [EXIT.CONFIG, 'the agent config file is unreadable or invalid'],
 ]
 
@@ -33,6 +35,8 @@ const BY_CODE: Partial<Record<ErrorCode, number>> = {
   PFIM_USAGE: EXIT.USAGE,
   PFIM_STORE_NOT_FOUND: EXIT.NO_INPUT,
   PFIM_SCAN_NOT_FOUND: EXIT.NO_INPUT,
+  PFIM_LOG_NOT_FOUND: EXIT.NO_INPUT,
+  PFIM_STORE_DENIED: EXIT.NO_PERMISSION,
   PFIM_AGENT_UNREACHABLE: EXIT.UNAVAILABLE,
   PFIM_CONFIG_INVALID: EXIT.CONFIG,
   PFIM_CONFIG_UNREADABLE: EXIT.CONFIG,

@@ -5,7 +5,7 @@ import { once } from 'node:events'
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { stateDbPath } from '../../src/agent/daemon.js'
+import { stateDbPath } from '../../src/agent/store.js'
 import { openStore } from '../../src/agent/store.js'
 
 const ROOT = process.cwd()
@@ -62,6 +62,6 @@ t.test('another user gets "run as the agent\'s user", not "no state database"', 
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   openStore(stateDbPath(dir)).close()
   const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'podsec-fim.js'), '--state-dir', dir, 'scans'], { encoding: 'utf8', uid: 65534, gid: 65534 })
-  t.equal(r.status, 70)
+  t.equal(r.status, 77)
   t.match(r.stderr, `cannot read the state database ${join(dir, 'state.db')} (EACCES): run podsec-fim as the agent's user`)
 })

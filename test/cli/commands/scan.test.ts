@@ -2,7 +2,7 @@
 import t from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { stateDbPath } from '../../../src/agent/daemon.js'
+import { stateDbPath } from '../../../src/agent/store.js'
 import { openStore } from '../../../src/agent/store.js'
 import { startAgent } from '../../helpers/agent.js'
 import { agentArgs, runCli } from '../run-cli.js'
