@@ -1,4 +1,5 @@
 /** What a scan is, as the scanner produces it and the store keeps it. */
+import type { ScanView } from '../core/control-api.js'
 import type { ReportEntry } from './aide-report.js'
 
 export type ScanKind = 'init' | 'check'
@@ -25,21 +26,12 @@ export interface ScanOutcome {
   readonly unverified: readonly UnverifiedPath[]
 }
 
-export interface ScanSummary {
-  readonly id: number
+/** A stored scan: the control socket's ScanView with times as epoch milliseconds. */
+export interface ScanSummary extends Omit<ScanView, 'kind' | 'trigger' | 'startedAt' | 'finishedAt'> {
   readonly kind: ScanKind
   readonly trigger: ScanTrigger
   readonly startedAt: number
   readonly finishedAt: number | null
-  readonly condition: Condition
-  readonly exitCode: number | null
-  readonly added: number
-  readonly changed: number
-  readonly removed: number
-  readonly unverified: number
-  readonly errorCode: string | null
-  readonly error: string | null
-  readonly detailsPruned: boolean
 }
 
 export interface StoredEntry {
