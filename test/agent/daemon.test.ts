@@ -3,13 +3,12 @@ import t, { type Test } from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, mkdtempSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
-import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { openStore } from '../../src/agent/store.js'
 import { digestFile } from '../../src/agent/baseline-file.js'
-import { makeTree, sinkLogger, startAgent, treeAideConf, TREE_FILES } from '../helpers/agent.js'
+import { makeTree, postControl as post, sinkLogger, startAgent, treeAideConf, TREE_FILES } from '../helpers/agent.js'
 import { startDaemon } from '../../src/agent/daemon.js'
 import { parseConfig } from '../../src/core/config.js'
 
@@ -26,18 +25,6 @@ async function collect (child: ChildProcess): Promise<{ code: number | null, std
   child.stderr?.on('data', (b: Buffer) => { stderr += b.toString() })
   const [code] = await once(child, 'exit') as [number | null]
   return { code, stdout, stderr }
-}
-
-function post (socketPath: string, path: string): Promise<{ status: number, body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath, path, method: 'POST' }, res => {
-      let text = ''
-      res.on('data', (b: Buffer) => { text += b.toString() })
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown }))
-    })
-    req.on('error', reject)
-    req.end()
-  })
 }
 
 async function until<T> (what: string, probe: () => T | null | undefined | false, tries = 1500): Promise<T> {

@@ -6,26 +6,13 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openStore, stateDbPath } from '../../src/agent/store.js'
 import { reclassifyUnreadable } from '../../src/agent/unreadable.js'
-import { treeAideConf } from '../helpers/agent.js'
+import { postControl, treeAideConf } from '../helpers/agent.js'
 
 const NOBODY = 65534
-
-function post (socketPath: string, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath, path, method: 'POST' }, res => {
-      let text = ''
-      res.on('data', (b: Buffer) => { text += b.toString() })
-      res.on('end', () => resolve(text))
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
 
 t.test('reclassifying keeps removals outside unreadable directories', async t => {
   const entry = (p: string) => ({ path: Buffer.from(p), change: 'removed' as const, summary: '', attributes: {} })
@@ -59,7 +46,7 @@ t.test('as an unprivileged user, unreadable files are unverified and not removed
   }
   chmodSync(join(tree, 'secret'), 0o000)
   chmodSync(join(tree, 'secret.txt'), 0o000)
-  const body = JSON.parse(await post(socketPath, '/v1/check')) as { scan: { id: number, removed: number, unverified: number } }
+  const { body } = await postControl(socketPath, '/v1/check') as { body: { scan: { id: number, removed: number, unverified: number } } }
   t.equal(body.scan.removed, 0, 'the unreadable directory\'s child is not reported removed')
   t.equal(body.scan.unverified, 3)
   const store = openStore(stateDbPath(join(root, 'state')), { readonly: true })

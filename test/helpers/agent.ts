@@ -3,6 +3,7 @@
  * temporary directory. The AIDE rules cover only that tree, so tests are fast and independent.
  */
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs'
+import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
@@ -89,3 +90,16 @@ export async function startAgent (t: Test, opts: { overrides?: Record<string, un
   return fixture
 }
 
+
+/** A control request over the agent's unix socket, answered with its status and parsed JSON body. */
+export function postControl (socketPath: string, path: string): Promise<{ status: number, body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path, method: 'POST' }, res => {
+      let text = ''
+      res.on('data', (b: Buffer) => { text += b.toString() })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}

@@ -21,7 +21,6 @@ export const log: CommandSpec = {
       const stored = store.getLog(id)
       if (stored !== null) return stored
       const why = store.getScan(id).detailsPruned ? 'its details were pruned by retention' : 'AIDE produced none'
-      // No dedicated code exists for "scan without a log"; it is the same "requested input is not there".
       throw new AppError('PFIM_LOG_NOT_FOUND', `scan ${id} has no AIDE log: ${why}`, { where: String(id) })
     })
     if (ctx.isJson) ctx.out.json({ id, log: utf8OrNull(bytes), logBase64: bytes.toString('base64') })
