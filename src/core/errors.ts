@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   PFIM_AGENT_UNREACHABLE: 'no agent is listening on the control socket',
   PFIM_CONTROL_FAILED: 'the agent answered a control request with an error',
   PFIM_USAGE: 'the command line is invalid',
+  PFIM_AUDIT_LINE_INVALID: 'a kube-apiserver audit log line is not a well-formed audit.k8s.io/v1 event (counted and skipped)',
   PFIM_PROTOCOL_INVALID: 'a protocol body (agent <-> aggregator) has a missing, unknown or mistyped field',
 } as const
 
