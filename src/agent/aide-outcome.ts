@@ -5,6 +5,7 @@
  * is Errored, not "removed". AIDE's own ERROR lines become the message.
  */
 import type { AideExit } from './aide-process.js'
+import { decodeAidePlainPath } from './file-path.js'
 import type { UnverifiedPath } from './scan-types.js'
 
 /** FIO's GetAideErrorMessage, indexed by exit code. */
@@ -56,7 +57,6 @@ export function classifyExit (exit: AideExit): Classified {
 const UNREADABLE: readonly RegExp[] = [
   /^WARNING: hash calculation: open\(\) failed for (.+): ([^:]+) \(hashsums could not be calculated\)$/,
   /^WARNING: opendir\(\) failed for '(.+)' \(fullpath: '.*'\): (.+)$/,
-  /^WARNING: (?:l?stat|open|readlink)\(\) failed for '?(.+?)'?: (.+)$/,
   /^WARNING: hash calculation: number of bytes read .* for '(.+)', (was file growing) while AIDE was running\?.*$/,
 ]
 
@@ -65,13 +65,13 @@ const UNREADABLE: readonly RegExp[] = [
  * children of an unreadable directory look "removed". They are counted as unverified, never dropped.
  * AIDE prints control bytes in these paths as \ooo, like its plain report.
  */
-export function unverifiedFromStderr (stderr: string, decodePath: (p: Buffer) => Buffer): UnverifiedPath[] {
+export function unverifiedFromStderr (stderr: string): UnverifiedPath[] {
   const out: UnverifiedPath[] = []
   for (const line of aideLines(stderr, 'WARNING')) {
     for (const re of UNREADABLE) {
       const m = re.exec(line)
       if (m !== null) {
-        out.push({ path: decodePath(Buffer.from(m[1] ?? '', 'latin1')), reason: (m[2] ?? '').trim() })
+        out.push({ path: decodeAidePlainPath(Buffer.from(m[1] ?? '', 'latin1')), reason: (m[2] ?? '').trim() })
         break
       }
     }

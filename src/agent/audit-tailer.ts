@@ -49,7 +49,10 @@ export class AuditTailer {
     const current = statOrNull(this.#o.path)
     if (this.#fd === null) this.#resume(current)
     if (this.#fd !== null) this.#drain(this.#fd)
-    if (current === null) { this.health.state = this.#fd === null ? 'waiting' : this.health.state; return }
+    if (current === null) {
+      if (this.#fd === null) this.health.state = 'waiting'
+      return
+    }
     if (this.#fd !== null && current.ino === this.#cursor.inode) {
       if (current.size < this.#cursor.offset) this.#copytruncated()
       return

@@ -4,7 +4,8 @@
  * when AIDE succeeded and the new database is complete; a check first proves the baseline is the
  * one the agent recorded. Every failure becomes an Errored scan with a message, never a crash.
  */
-import { copyFile, readFile, rename, rm, writeFile, mkdir } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { readFile, rename, rm, writeFile, mkdir } from 'node:fs/promises'
 import { isAppError } from '../core/errors.js'
 import type { Logger } from '../core/log.js'
 import { aidePaths, renderAideConf, reportArgs, type AidePaths } from './aide-conf.js'
@@ -12,7 +13,6 @@ import { classifyExit, otherWarnings, unverifiedFromStderr } from './aide-outcom
 import { spawnAide, type AideExit, type AideRunning, type AideVersion } from './aide-process.js'
 import { parseJsonReport } from './aide-json-report.js'
 import { parseTextReport } from './aide-text-report.js'
-import { decodeAidePlainPath } from './file-path.js'
 import { backupFile, pruneBackups } from './backups.js'
 import { assertCompleteDatabase, digestFile, verifyBaseline } from './baseline-file.js'
 import { reclassifyUnreadable } from './unreadable.js'
@@ -106,9 +106,16 @@ export class Scanner {
     }
   }
 
-  async #keepLog (): Promise<Buffer | null> {
+  /**
+   * Keeps AIDE's plain log as aide.log (FIO's name) and returns it. Warnings that are neither an
+   * unreadable file nor a damaged database (a digest AIDE silently dropped, a dead symlink) are
+   * logged here, so no AIDE warning is lost.
+   */
+  async #keepLog (id: number, exit: AideExit): Promise<Buffer | null> {
+    const warnings = otherWarnings(exit.stderr)
+    if (warnings.length > 0) this.#o.log.warn({ scan: id, warnings }, 'AIDE warned')
     const log = await readFile(this.paths.logNew).catch(() => null)
-    if (log !== null && log.length > 0) await copyFile(this.paths.logNew, this.paths.log)
+    if (log !== null && log.length > 0) await writeFile(this.paths.log, log, { mode: 0o600 })
     return log
   }
 
@@ -121,7 +128,7 @@ export class Scanner {
     await rm(this.paths.databaseNew, { force: true })
     const exit = await this.#runAide(id, '--init')
     const result = classifyExit(exit)
-    const log = await this.#keepLog()
+    const log = await this.#keepLog(id, exit)
     if (result.condition === 'Interrupted') return { ...emptyOutcome('Interrupted', result.exitCode, 'PFIM_SCAN_INTERRUPTED', result.error), log }
     if (result.condition !== 'Succeeded') {
       const why = result.condition === 'Errored' ? result.error : `AIDE --init exited with ${result.exitCode}`
@@ -131,17 +138,22 @@ export class Scanner {
     const digest = await digestFile(this.paths.databaseNew)
     await rename(this.paths.databaseNew, this.paths.database)
     this.#o.store.recordBaseline(id, digest.sha256, digest.size)
-    return { ...emptyOutcome('Succeeded', 0, null, null), log, unverified: unverifiedFromStderr(exit.stderr, decodeAidePlainPath) }
+    return { ...emptyOutcome('Succeeded', 0, null, null), log, unverified: unverifiedFromStderr(exit.stderr) }
   }
 
   async #check (id: number): Promise<ScanOutcome> {
     const baseline = this.#o.store.currentBaseline()
-    if (baseline === null) return emptyOutcome('Errored', null, 'PFIM_BASELINE_MISSING', 'no baseline has been taken yet; run "podsec-fim reinit"')
+    if (baseline === null) {
+      const why = existsSync(this.paths.database)
+        ? `the AIDE database ${this.paths.database} was not taken by this agent (its state database is new or was replaced); not adopting it`
+        : 'no baseline has been taken yet'
+      return emptyOutcome('Errored', null, 'PFIM_BASELINE_MISSING', `${why}; run "podsec-fim reinit"`)
+    }
     await verifyBaseline(this.paths.database, baseline)
     await this.#writeConf()
     const exit = await this.#runAide(id, '--check')
     const result = classifyExit(exit)
-    const log = await this.#keepLog()
+    const log = await this.#keepLog(id, exit)
     if (result.condition === 'Errored' || result.condition === 'Interrupted') {
       return { ...emptyOutcome(result.condition, result.exitCode, result.condition === 'Errored' ? 'PFIM_AIDE_FAILED' : 'PFIM_SCAN_INTERRUPTED', result.error), log }
     }
@@ -150,7 +162,7 @@ export class Scanner {
       return { ...emptyOutcome('Errored', result.exitCode, 'PFIM_BASELINE_TAMPERED', `AIDE reported a damaged database: ${damaged.join('; ')}`), log }
     }
     const report = this.#hasJson ? parseJsonReport(await readFile(this.paths.jsonReport)) : parseTextReport(log ?? Buffer.alloc(0))
-    const unverified = unverifiedFromStderr(exit.stderr, decodeAidePlainPath)
+    const unverified = unverifiedFromStderr(exit.stderr)
     return { ...reclassifyUnreadable(report, unverified), exitCode: result.exitCode, errorCode: null, error: null, log }
   }
 

@@ -27,7 +27,14 @@ function setup (t: Test) {
     t.teardown(() => tailer.close())
     return tailer
   }
-  return { dir, log, seen, make }
+  /** An agent that read line `a` and stopped: its cursor is saved, its descriptor closed. */
+  const readAndStop = () => {
+    writeFileSync(log, event('a'))
+    const first = make()
+    first.tick()
+    first.close()
+  }
+  return { dir, log, seen, make, readAndStop }
 }
 
 t.test('waits for a missing file, then follows it; partial lines wait for their newline', async t => {
@@ -49,11 +56,8 @@ t.test('waits for a missing file, then follows it; partial lines wait for their 
 })
 
 t.test('a restart neither replays nor skips', async t => {
-  const { log, seen, make } = setup(t)
-  writeFileSync(log, event('a'))
-  const first = make()
-  first.tick()
-  first.close()
+  const { log, seen, make, readAndStop } = setup(t)
+  readAndStop()
   appendFileSync(log, event('b'))
   make().tick()
   t.same(seen, ['a', 'b'])
@@ -72,11 +76,8 @@ t.test('rotation by rename: the old file is finished first', async t => {
 })
 
 t.test('rotation by rename while the agent was stopped: the rotated file is found by its inode', async t => {
-  const { log, seen, make } = setup(t)
-  writeFileSync(log, event('a'))
-  const first = make()
-  first.tick()
-  first.close()
+  const { log, seen, make, readAndStop } = setup(t)
+  readAndStop()
   appendFileSync(log, event('b'))
   renameSync(log, join(log, '..', 'audit-2026-11-23T10-00-00.000.log'))
   writeFileSync(log, event('c'))

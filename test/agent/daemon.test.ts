@@ -2,7 +2,7 @@
 import t, { type Test } from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { existsSync, mkdtempSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -73,6 +73,9 @@ t.test('--help and --version', async t => {
   const help = await collect(runAgent(['--help']))
   t.equal(help.code, 0)
   t.match(help.stdout, /Usage: podsec-fim-agent/)
+  const version = await collect(runAgent(['--version']))
+  t.equal(version.code, 0)
+  t.equal(version.stdout, `${(JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version}\n`)
   const usage = await collect(runAgent(['--bogus']))
   t.equal(usage.code, 64)
 })

@@ -1,6 +1,6 @@
 /** The scanner against real AIDE over a temporary tree. */
 import t, { type Test } from 'tap'
-import { appendFileSync, chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs'
+import { appendFileSync, chmodSync, copyFileSync, mkdirSync, existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
 import { join } from 'node:path'
 import { Scanner } from '../../src/agent/scanner.js'
@@ -101,7 +101,15 @@ for (const [what, damage, code] of tamper) {
 
 t.test('a check before any baseline is Errored with the way out', async t => {
   const { scanner } = await setup(t)
-  t.match(await scanner.run('check', 'manual'), { condition: 'Errored', errorCode: 'PFIM_BASELINE_MISSING', error: /podsec-fim reinit/ })
+  t.match(await scanner.run('check', 'manual'), { condition: 'Errored', errorCode: 'PFIM_BASELINE_MISSING', error: /^no baseline has been taken yet; run "podsec-fim reinit"/ })
+})
+
+t.test('an AIDE database the agent has no record of is not adopted', async t => {
+  const { scanner, store } = await setup(t)
+  mkdirSync(scanner.paths.dir, { recursive: true })
+  copyFileSync('test/fixtures/aide/aide.db.gz', scanner.paths.database)
+  t.match(await scanner.run('check', 'manual'), { condition: 'Errored', errorCode: 'PFIM_BASELINE_MISSING', error: /was not taken by this agent .* not adopting it; run "podsec-fim reinit"/ })
+  t.equal(store.currentBaseline(), null, 'no baseline recorded')
 })
 
 t.test('scans never overlap; a queued duplicate request shares its result', async t => {
@@ -123,4 +131,12 @@ t.test('close() during a scan stops AIDE with SIGINT and records Interrupted', a
   while (store.runningScans().length === 0) await new Promise(resolve => setTimeout(resolve, 20))
   await scanner.close()
   t.match(await running, { condition: 'Interrupted', errorCode: 'PFIM_SCAN_INTERRUPTED' })
+})
+
+t.test('AIDE warnings that are not about one file are logged, not dropped', async t => {
+  // AIDE 0.18 knows stribog256 but is built without it: it warns and silently weakens the rule.
+  const { scanner, logs } = await setup(t, { conf: tree => treeAideConf(tree).replace('sha512', 'sha512+stribog256') })
+  t.match(await scanner.run('init', 'startup'), { condition: 'Succeeded' })
+  const warned = logs.find(l => l.msg === 'AIDE warned')
+  t.match(warned, { level: 40, warnings: [/unsupported hash algorithm.*stribog256/] })
 })

@@ -64,8 +64,7 @@ async function checkRatio (root: string, tree: string): Promise<void> {
   console.log(`full check, ${FILES} files, ${ROUNDS} rounds: agent ${median(agentMs).toFixed(0)} ms, bare aide --check ${median(bareMs).toFixed(0)} ms, ratio ${ratio.toFixed(3)} (goal <= 1.05)`)
 }
 
-async function idleRss (root: string, tree: string): Promise<void> {
-  void tree
+async function idleRss (root: string): Promise<void> {
   const config = { stateDir: join(root, 'state-rss'), socketPath: join(root, 'rss.sock'), aide: { config: join(root, 'aide.conf'), gracePeriod: 86400, initialDelay: 86400 } }
   writeFileSync(join(root, 'rss.json'), JSON.stringify(config))
   const child = spawn(process.execPath, ['bin/podsec-fim-agent.js', '--config', join(root, 'rss.json')], { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -84,7 +83,7 @@ const root = mkdtempSync(join(tmpdir(), 'pfim-bench-'))
 try {
   const tree = makeBigTree(root)
   await checkRatio(root, tree)
-  await idleRss(root, tree)
+  await idleRss(root)
 } finally {
   rmSync(root, { recursive: true, force: true })
 }

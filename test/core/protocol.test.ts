@@ -41,8 +41,8 @@ for (const [name, mutate, where] of broken) {
 
 t.test('ack and directive shapes', async t => {
   t.same(checkAck({ node: 'n1', ackedSeq: 4 }, 'body'), { node: 'n1', ackedSeq: 4 })
-  t.throws(() => checkAck({ node: 'n1' }, 'body'), { where: 'body.ackedSeq' })
+  t.throws(() => checkAck({ node: 'n1' }, 'body'), { name: 'SchemaError', where: 'body.ackedSeq' })
   const d = { node: 'n1', directive: { version: 'abc', fileIntegrity: { name: 'worker-fileintegrity', namespace: 'openshift-file-integrity' }, gracePeriod: 900, debug: false, aideConfig: null, holdoff: false, reinitToken: 'r1' } }
   t.match(checkDirectiveResponse(d, 'body'), d)
-  t.throws(() => checkDirectiveResponse({ ...d, directive: { ...d.directive, gracePeriod: 5 } }, 'body'), { where: 'body.directive.gracePeriod' })
+  t.throws(() => checkDirectiveResponse({ ...d, directive: { ...d.directive, gracePeriod: 5 } }, 'body'), { name: 'SchemaError', where: 'body.directive.gracePeriod' })
 })

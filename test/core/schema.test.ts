@@ -26,6 +26,6 @@ t.test('each check accepts its type and names the field it rejects', async t => 
     t.equal(err.where, where)
     t.match(err.message, where)
   }
-  t.throws(() => check([], 'body'), { where: 'body' })
-  t.throws(() => check(null, 'body'), { where: 'body' })
+  t.throws(() => check([], 'body'), { name: 'SchemaError', where: 'body' })
+  t.throws(() => check(null, 'body'), { name: 'SchemaError', where: 'body' })
 })

@@ -17,8 +17,7 @@ export interface AgentFixture {
   readonly tree: string
   readonly config: AgentConfig
   readonly logs: Array<Record<string, unknown>>
-  daemon: Daemon
-  restart (overrides?: Record<string, unknown>): Promise<Daemon>
+  readonly daemon: Daemon
   close (): Promise<void>
 }
 
@@ -64,32 +63,23 @@ export async function startAgent (t: Test, opts: { overrides?: Record<string, un
   const confPath = join(root, 'aide.conf')
   writeFileSync(confPath, opts.aideConf ?? treeAideConf(tree))
   const logs: Array<Record<string, unknown>> = []
-  const makeConfig = (extra: Record<string, unknown> = {}): AgentConfig => parseConfig({
+  const config = parseConfig({
     nodeName: 'node-a',
     stateDir: join(root, 'state'),
     socketPath: join(root, 'run', 'agent.sock'),
     aide: { config: confPath, gracePeriod: 3600, initialDelay: 3600 },
-  }, { HOME: root }, { ...opts.overrides, ...extra })
-  let config = makeConfig()
-  const start = (): Promise<Daemon> => startDaemon(config, { log: sinkLogger(logs), now: Date.now, path: process.env.PATH ?? '/usr/bin:/bin', pid: process.pid })
+  }, { HOME: root }, opts.overrides)
+  const daemon = await startDaemon(config, { log: sinkLogger(logs), now: Date.now, path: process.env.PATH ?? '/usr/bin:/bin', pid: process.pid })
   const fixture: AgentFixture = {
-    root, tree, config, logs,
-    daemon: await start(),
-    async restart (overrides) {
-      await fixture.daemon.close()
-      config = makeConfig(overrides)
-      fixture.daemon = await start()
-      return fixture.daemon
-    },
+    root, tree, config, logs, daemon,
     async close () {
-      await fixture.daemon.close()
+      await daemon.close()
       rmSync(root, { recursive: true, force: true })
     },
   }
   t.teardown(() => fixture.close())
   return fixture
 }
-
 
 /** A control request over the agent's unix socket, answered with its status and parsed JSON body. */
 export function postControl (socketPath: string, path: string): Promise<{ status: number, body: unknown }> {
