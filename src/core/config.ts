@@ -9,13 +9,15 @@ import { ConfigError } from './errors.js'
 
 export type Env = Readonly<Record<string, string | undefined>>
 
-type Kind = 'string' | 'path' | 'optional-path' | 'seconds' | 'count' | 'level'
+type ConfigValue = string | number | boolean | null | readonly string[] | readonly number[]
+
+type Kind = 'string' | 'optional-string' | 'path' | 'optional-path' | 'paths' | 'seconds' | 'count' | 'optional-count' | 'codes' | 'bool' | 'level' | 'aide-mode' | 'mail-transport' | 'optional-url'
 
 interface Definition {
   readonly kind: Kind
   readonly description: string
   /** Default, derived from the environment where it depends on the user (XDG dirs, hostname). */
-  readonly default: (env: Env) => string | number | null
+  readonly default: (env: Env) => ConfigValue
   /** Shown in the README instead of the computed default. */
   readonly defaultText: string
   readonly min?: number
@@ -47,9 +49,40 @@ export const DEFINITIONS: Readonly<Record<string, Definition>> = {
   'aide.gracePeriod': { kind: 'seconds', min: 10, default: () => 900, defaultText: '900', description: 'Seconds between periodic full checks (as FIO, at least 10).' },
   'aide.initialDelay': { kind: 'seconds', min: 0, default: () => 0, defaultText: '0', description: 'Seconds to wait after start before the first check.' },
   'aide.maxBackups': { kind: 'count', min: 0, default: () => 5, defaultText: '5', description: 'Backups of the AIDE database and log kept on re-init, oldest pruned first.' },
+  'aide.mode': { kind: 'aide-mode', default: () => 'exact', defaultText: '`exact`', description: 'Full check method: `exact` runs `aide --check`; `fast` runs `aide --init` into a fresh database and diffs it against the baseline in our code.' },
   'retention.maxScans': { kind: 'count', min: 1, default: () => 500, defaultText: '500', description: 'Scans whose per-file details and log are kept; older scans keep their summary only.' },
   'retention.maxAgeDays': { kind: 'count', min: 1, default: () => 90, defaultText: '90', description: 'Details older than this many days are dropped; summaries are kept.' },
   'log.level': { kind: 'level', default: () => 'info', defaultText: '`info`', description: `Log level of the JSON log on stdout: ${LEVELS.join(', ')}.` },
+  // Cluster reporting (issue 3): null url = standalone.
+  'aggregator.url': { kind: 'optional-url', default: () => null, defaultText: 'none (standalone)', description: 'Base URL of podsec-fim-aggregator, e.g. `https://10.96.0.50:8443`; null keeps the agent standalone.' },
+  'aggregator.caFile': { kind: 'optional-path', default: () => null, defaultText: 'the CA of `aggregator.kubeletConfig`', description: 'CA bundle that signed the aggregator\'s serving certificate.' },
+  'aggregator.certFile': { kind: 'optional-path', default: () => null, defaultText: 'the kubelet\'s client certificate', description: 'Client certificate (CN `system:node:<nodeName>`) presented to the aggregator.' },
+  'aggregator.keyFile': { kind: 'optional-path', default: () => null, defaultText: 'the kubelet\'s client key', description: 'Key of `aggregator.certFile`.' },
+  'aggregator.tokenFile': { kind: 'optional-path', default: () => null, defaultText: 'none', description: 'File holding a bearer token (checked by TokenReview) used instead of a client certificate.' },
+  'aggregator.kubeletConfig': { kind: 'path', default: () => '/etc/kubernetes/kubelet.conf', defaultText: '`/etc/kubernetes/kubelet.conf`', description: 'kubeconfig whose client certificate, key and CA are the defaults above.' },
+  'aggregator.pollSeconds': { kind: 'seconds', min: 1, default: () => 30, defaultText: '30', description: 'Longest wait of one directive long-poll.' },
+  'aggregator.heartbeatSeconds': { kind: 'seconds', min: 5, default: () => 60, defaultText: '60', description: 'Seconds between heartbeats (state, backlog) sent to the aggregator.' },
+  // Watchers (issue 5).
+  'watch.enabled': { kind: 'bool', default: () => true, defaultText: 'true', description: 'Verify changes under the AIDE-selected roots at once (inotify) against the baseline index.' },
+  'watch.budget': { kind: 'count', min: 1, default: () => 4096, defaultText: '4096', description: 'Most inotify watches the fast path may use; the most valuable directories are watched first.' },
+  'audit.enabled': { kind: 'bool', default: () => true, defaultText: 'true', description: 'Tail the kube-apiserver audit log for denied requests.' },
+  'audit.path': { kind: 'path', default: () => '/etc/kubernetes/audit/audit.log', defaultText: '`/etc/kubernetes/audit/audit.log`', description: 'Audit log (JSON lines, audit.k8s.io/v1); a missing file is waited for.' },
+  'audit.codes': { kind: 'codes', default: () => [401, 403], defaultText: '`[401, 403]`', description: 'HTTP status codes that count as a denial.' },
+  'audit.forbiddenLog': { kind: 'optional-path', default: () => '/var/lib/podsec/u7s/log/kubeapi/forbidden.log', defaultText: '`/var/lib/podsec/u7s/log/kubeapi/forbidden.log`', description: 'podsec-compatible forbidden.log written with every denial; null disables it.' },
+  'audit.burstSeconds': { kind: 'seconds', min: 0, default: () => 60, defaultText: '60', description: 'Identical denials within this many seconds are collapsed into one finding with a count.' },
+  'containers.enabled': { kind: 'bool', default: () => true, defaultText: 'true', description: 'Watch the upper (diff) directories of running containers.' },
+  'containers.storages': { kind: 'paths', default: env => [join(home(env), '.local', 'share', 'usernetes', 'containers', 'storage')], defaultText: '`[~/.local/share/usernetes/containers/storage]`', description: 'containers/storage roots (overlay driver) to watch.' },
+  'containers.ratePerMinute': { kind: 'count', min: 1, default: () => 60, defaultText: '60', description: 'Findings per container per minute before the rest are summarized in one finding.' },
+  'policy.enabled': { kind: 'bool', default: () => true, defaultText: 'true', description: 'Watch and evaluate the container trust policy (policy.json, registries.d, storage.conf, groups).' },
+  'policy.homes': { kind: 'path', default: () => '/home', defaultText: '`/home`', description: 'Directory holding the users\' homes whose `~/.config/containers` is evaluated.' },
+  'syslog.enabled': { kind: 'bool', default: () => true, defaultText: 'true', description: 'Write podsec-compatible syslog lines (tags `podsec-inotify-check-*`) through `logger`.' },
+  // Operations (issue 4).
+  'metrics.port': { kind: 'optional-count', min: 1, default: () => null, defaultText: 'none', description: 'Also serve Prometheus metrics on this loopback TCP port (they are always on the control socket).' },
+  'mail.to': { kind: 'string', default: () => 'root', defaultText: '`root`', description: 'Recipient of `podsec-fim report --mail`.' },
+  'mail.from': { kind: 'optional-string', default: () => null, defaultText: '`podsec-fim@<nodeName>`', description: 'Sender address of the mail reports.' },
+  'mail.transport': { kind: 'mail-transport', default: () => 'sendmail', defaultText: '`sendmail`', description: '`sendmail` (the local MTA, as cron does) or `smtp`.' },
+  'mail.sendmail': { kind: 'path', default: () => '/usr/sbin/sendmail', defaultText: '`/usr/sbin/sendmail`', description: 'sendmail program for the `sendmail` transport.' },
+  'mail.smtpUrl': { kind: 'optional-url', default: () => null, defaultText: 'none', description: 'SMTP server for the `smtp` transport, e.g. `smtp://mail.example.org:25`.' },
 }
 
 /** Keys that existed once; loading them fails with a hint instead of "unknown key". */
@@ -65,12 +98,42 @@ export interface AgentConfig {
     readonly gracePeriod: number
     readonly initialDelay: number
     readonly maxBackups: number
+    readonly mode: 'exact' | 'fast'
   }
   readonly retention: { readonly maxScans: number, readonly maxAgeDays: number }
   readonly log: { readonly level: LogLevel }
+  readonly aggregator: {
+    readonly url: string | null
+    readonly caFile: string | null
+    readonly certFile: string | null
+    readonly keyFile: string | null
+    readonly tokenFile: string | null
+    readonly kubeletConfig: string
+    readonly pollSeconds: number
+    readonly heartbeatSeconds: number
+  }
+  readonly watch: { readonly enabled: boolean, readonly budget: number }
+  readonly audit: {
+    readonly enabled: boolean
+    readonly path: string
+    readonly codes: readonly number[]
+    readonly forbiddenLog: string | null
+    readonly burstSeconds: number
+  }
+  readonly containers: { readonly enabled: boolean, readonly storages: readonly string[], readonly ratePerMinute: number }
+  readonly policy: { readonly enabled: boolean, readonly homes: string }
+  readonly syslog: { readonly enabled: boolean }
+  readonly metrics: { readonly port: number | null }
+  readonly mail: {
+    readonly to: string
+    readonly from: string | null
+    readonly transport: 'sendmail' | 'smtp'
+    readonly sendmail: string
+    readonly smtpUrl: string | null
+  }
 }
 
-function checkValue (key: string, def: Definition, value: unknown): string | number | null {
+function checkValue (key: string, def: Definition, value: unknown): ConfigValue {
   const fail = (expected: string): never => {
     throw new ConfigError(`config key "${key}" must be ${expected}, got ${JSON.stringify(value)}`, { where: key })
   }
@@ -86,6 +149,30 @@ function checkValue (key: string, def: Definition, value: unknown): string | num
       return Number.isInteger(value) && (value as number) >= (def.min ?? 0) ? value as number : fail(`an integer >= ${def.min ?? 0}`)
     case 'level':
       return (LEVELS as readonly unknown[]).includes(value) ? value as string : fail(`one of ${LEVELS.join(', ')}`)
+    case 'optional-string':
+      return value === null || (typeof value === 'string' && value.length > 0) ? value : fail('a non-empty string or null')
+    case 'paths':
+      return Array.isArray(value) && value.every(v => typeof v === 'string' && v.startsWith('/')) ? value as string[] : fail('a list of absolute paths')
+    case 'optional-count':
+      return value === null || (Number.isInteger(value) && (value as number) >= (def.min ?? 0)) ? value as number | null : fail(`null or an integer >= ${def.min ?? 0}`)
+    case 'codes':
+      return Array.isArray(value) && value.length > 0 && value.every(v => Number.isInteger(v) && v >= 100 && v <= 599) ? value as number[] : fail('a non-empty list of HTTP status codes')
+    case 'bool':
+      return typeof value === 'boolean' ? value : fail('true or false')
+    case 'aide-mode':
+      return value === 'exact' || value === 'fast' ? value : fail('"exact" or "fast"')
+    case 'mail-transport':
+      return value === 'sendmail' || value === 'smtp' ? value : fail('"sendmail" or "smtp"')
+    case 'optional-url':
+      return value === null || (typeof value === 'string' && isHttpUrl(value)) ? value : fail('an http(s) or smtp(s) URL or null')
+  }
+}
+
+function isHttpUrl (text: string): boolean {
+  try {
+    return ['https:', 'http:', 'smtp:', 'smtps:'].includes(new URL(text).protocol)
+  } catch {
+    return false
   }
 }
 
