@@ -68,7 +68,7 @@ export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promi
         node: config.nodeName, agentVersion: VERSION, aideVersion: version.text, pid: deps.pid, startedAt: isoTime(startedAt) as string, stateDir: config.stateDir,
         baseline: b === null ? null : { scanId: b.scanId, createdAt: isoTime(b.createdAt) as string, sha256: b.sha256, size: b.size },
         running: scanner.current, lastScan: last === null ? null : scanView(last), lastCheck: lastCheck === null ? null : scanView(lastCheck),
-        nextCheckAt: isoTime(schedule.nextCheckAt), totals: store.totals(),
+        nextCheckAt: isoTime(schedule.nextCheckAt), totals: store.totals(), watchers: [],
       }
     }
     const control = new ControlServer({

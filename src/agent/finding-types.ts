@@ -37,3 +37,13 @@ export interface SyslogSink {
   /** One line under `tag` (e.g. `podsec-inotify-check-kubeapi`); never throws, never blocks. */
   write (tag: string, priority: SyslogPriority, message: string): void
 }
+
+import type { WatcherHealth } from '../core/control-api.js'
+
+/** A watcher the daemon starts and closes; its health is shown by `podsec-fim status`. */
+export interface Watcher {
+  readonly name: string
+  start (): Promise<void>
+  health (): WatcherHealth
+  close (): Promise<void>
+}

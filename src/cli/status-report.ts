@@ -29,7 +29,7 @@ export function liveStatus (view: StatusView, socket: string): StatusReport {
 export function storedStatus (stateDir: string, socket: string, why: string): StatusReport {
   const empty = {
     node: null, agentVersion: null, aideVersion: null, pid: null, startedAt: null, stateDir,
-    baseline: null, running: null, lastScan: null, lastCheck: null, nextCheckAt: null, totals: null,
+    baseline: null, running: null, lastScan: null, lastCheck: null, nextCheckAt: null, totals: null, watchers: null,
   }
   const base = { isAgentRunning: false, socket, cliVersion: VERSION }
   try {

@@ -39,6 +39,22 @@ export interface StatusView {
   readonly lastCheck: ScanView | null
   readonly nextCheckAt: string | null
   readonly totals: { readonly scans: number, readonly failed: number }
+  /** One entry per running watcher (audit log, container storage, policy, fast path). */
+  readonly watchers: readonly WatcherHealth[]
+}
+
+export interface WatcherHealth {
+  readonly name: string
+  readonly running: boolean
+  readonly lastEventAt: string | null
+  /** inotify watches in use and the budget they may use; null where the watcher has no budget. */
+  readonly watches: number | null
+  readonly budget: number | null
+  /** inotify queue overflows (each triggers a full check) and errors since start. */
+  readonly overflows: number
+  readonly errors: number
+  /** One line for people, e.g. what is not covered. */
+  readonly detail: string | null
 }
 
 export interface ScanResponse {
