@@ -23,6 +23,10 @@ export const ERROR_CODES = {
   PFIM_USAGE: 'the command line is invalid',
   PFIM_AUDIT_LINE_INVALID: 'a kube-apiserver audit log line is not a well-formed audit.k8s.io/v1 event (counted and skipped)',
   PFIM_PROTOCOL_INVALID: 'a protocol body (agent <-> aggregator) has a missing, unknown or mistyped field',
+  PFIM_KUBECONFIG_INVALID: 'a kubeconfig (or the in-cluster service account files) is missing, unreadable or lacks a field',
+  PFIM_KUBE_API: 'the Kubernetes API server refused or failed a request',
+  PFIM_UNAUTHENTICATED: 'a request to the aggregator carried no valid node credential',
+  PFIM_FORBIDDEN: 'a node tried to speak for another node or a resource it may not touch',
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES
