@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   PFIM_KUBE_API: 'the Kubernetes API server refused or failed a request',
   PFIM_UNAUTHENTICATED: 'a request to the aggregator carried no valid node credential',
   PFIM_FORBIDDEN: 'a node tried to speak for another node or a resource it may not touch',
+  PFIM_METRIC_INVALID: 'a metric name, label set, bucket list or value is not valid for Prometheus (a programming error)',
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES
@@ -81,6 +82,13 @@ export class ControlError extends AppError {
     super(code, message, details)
     this.name = 'ControlError'
     this.status = details.status ?? 500
+  }
+}
+
+export class MetricError extends AppError {
+  constructor (message: string, details: ErrorDetails = {}) {
+    super('PFIM_METRIC_INVALID', message, details)
+    this.name = 'MetricError'
   }
 }
 
