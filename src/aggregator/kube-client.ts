@@ -106,7 +106,7 @@ export class KubeClient {
 
   async create<T extends KubeObject> (ref: ResourceRef, body: unknown): Promise<T> {
     this.calls.create++
-    return await this.#send<T>('POST', resourcePath(ref), body)
+    return await this.#send<T>('POST', resourcePath({ ...ref, name: undefined }), body)
   }
 
   /** A full replace; body.metadata.resourceVersion makes it conditional (409 Conflict if stale). */
@@ -134,7 +134,19 @@ export class KubeClient {
     await this.#dispatcher.close()
   }
 
+  /** 429 (priority and fairness, a CRD not yet served) and 503 are retried a few times, as client-go does. */
   async #send<T> (method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#once<T>(method, path, body, contentType)
+      } catch (err) {
+        if (!(err instanceof KubeApiError) || (err.status !== 429 && err.status !== 503) || attempt >= 5) throw err
+        await new Promise(resolve => setTimeout(resolve, 200 * 2 ** attempt))
+      }
+    }
+  }
+
+  async #once<T> (method: string, path: string, body: unknown, contentType: string): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' }
     if (this.#creds.token !== null) headers.authorization = `Bearer ${this.#creds.token}`
     if (body !== undefined) headers['content-type'] = contentType
