@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- kubectl and protocol JSON is untyped here; the assertions are what check its shape */
 // The aggregator against the real kube-apiserver, driven by HTTPS requests as agents make them
 // (node client certificates, protocol v1 bodies). End-to-end runs with real agents are in e2e.test.ts.
 import t from 'tap';

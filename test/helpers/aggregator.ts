@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- kubectl and protocol JSON is untyped here; the assertions are what check its shape */
 // The aggregator on the real test bed: etcd + kube-apiserver, our manifests applied (CRDs, namespace,
 // ServiceAccount, RBAC), and podsec-fim-aggregator running in-process with the ServiceAccount's own
 // token, so every test also proves the shipped RBAC is enough for what the aggregator does.
