@@ -79,8 +79,11 @@ export class KubeClient {
     })
   }
 
+  /** Lease renewals are the election's heartbeat, not a change of state; they are counted apart. */
+  leaseWrites = 0
+
   get writes (): number {
-    return this.calls.create + this.calls.update + this.calls.patch + this.calls.delete
+    return this.calls.create + this.calls.update + this.calls.patch + this.calls.delete - this.leaseWrites
   }
 
   async get<T extends KubeObject> (ref: ResourceRef & { name: string }): Promise<T> {
@@ -106,12 +109,14 @@ export class KubeClient {
 
   async create<T extends KubeObject> (ref: ResourceRef, body: unknown): Promise<T> {
     this.calls.create++
+    if (ref.resource === 'leases') this.leaseWrites++
     return await this.#send<T>('POST', resourcePath({ ...ref, name: undefined }), body)
   }
 
   /** A full replace; body.metadata.resourceVersion makes it conditional (409 Conflict if stale). */
   async update<T extends KubeObject> (ref: ResourceRef & { name: string }, body: unknown): Promise<T> {
     this.calls.update++
+    if (ref.resource === 'leases') this.leaseWrites++
     return await this.#send<T>('PUT', resourcePath(ref), body)
   }
 

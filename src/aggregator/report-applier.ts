@@ -140,13 +140,12 @@ export class ReportApplier {
     this.d.metrics.reports.inc({ kind: 'finding', outcome: created ? 'applied' : 'duplicate' })
   }
 
-  /** The agent's state goes on its node status, written only when it changed. */
+  /** The agent's state goes on its node status, written only when it changed (read fresh: caches lag). */
   async #heartbeat (t: Target, p: HeartbeatPayload): Promise<void> {
-    const status = this.d.cache.snapshot.nodeStatuses.find(s => s.metadata.name === nodeStatusName(t.ref.name, t.node))
-    const outcome = status === undefined || status.metadata.annotations?.[OUR_KEYS.agentState] === p.state ? 'ignored' : 'applied'
-    if (outcome === 'applied') {
-      await this.d.kube.patch({ ...NODESTATUSES, namespace: t.ref.namespace, name: nodeStatusName(t.ref.name, t.node) }, { metadata: { annotations: { [OUR_KEYS.agentState]: p.state } } })
-    }
-    this.d.metrics.reports.inc({ kind: 'heartbeat', outcome })
+    const ref = { ...NODESTATUSES, namespace: t.ref.namespace, name: nodeStatusName(t.ref.name, t.node) }
+    const status = await this.d.kube.find<NodeStatusObject>(ref)
+    const changed = status !== null && status.metadata.annotations?.[OUR_KEYS.agentState] !== p.state
+    if (changed) await this.d.kube.patch(ref, { metadata: { annotations: { [OUR_KEYS.agentState]: p.state } } })
+    this.d.metrics.reports.inc({ kind: 'heartbeat', outcome: changed ? 'applied' : 'ignored' })
   }
 }

@@ -33,6 +33,10 @@ export interface AggregatorBed {
   post(creds: NodeCreds | { token: string } | null, path: string, body: unknown): Promise<{ status: number; json: any }>;
   get(creds: NodeCreds | { token: string } | null, path: string): Promise<{ status: number; json: any }>;
   restart(): Promise<void>;
+  /** Another replica on the same cluster (own port, own identity); closed at teardown. */
+  replica(identity: string): Promise<Aggregator>;
+  /** Protocol calls against a given replica. */
+  postTo(agg: Aggregator, creds: NodeCreds | { token: string } | null, path: string, body: unknown): Promise<{ status: number; json: any }>;
   stop(): Promise<void>;
 }
 
@@ -86,6 +90,12 @@ export async function aggregatorBed(t: { teardown(fn: () => unknown): void }, op
       bed.agg = await startAggregator({ ...config, port }, { log: sinkLogger(logs), now: Date.now, env: {} });
     },
     async stop() { await bed.agg?.close(); },
+    async replica(identity) {
+      const other = await startAggregator({ ...config, identity }, { log: sinkLogger(logs), now: Date.now, env: {} });
+      t.teardown(() => other.close());
+      return other;
+    },
+    postTo: (agg, creds, path, body) => call({ ...bed, url: `https://127.0.0.1:${agg.port}` }, creds, 'POST', path, body),
   };
   bed.agg = await startAggregator(config, { log: sinkLogger(logs), now: Date.now, env: {} });
   port = bed.agg.port;
