@@ -31,6 +31,17 @@ function errorMessage (p: ScanPayload): string {
   return p.kind === 'init' ? `Error initializing the AIDE DB: ${msg}` : msg
 }
 
+/**
+ * A result equal to the last one but for its time changes nothing a reader acts on, so it is not
+ * written (the API server is not a time-series store): lastProbeTime is when the node entered its
+ * current result. A re-sent report is then re-applied as the same no-op, so idempotence holds.
+ */
+function sameState (current: NodeStatusObject, result: ScanResult, annotations: Record<string, string>): boolean {
+  const timeless = (r: ScanResult | undefined): string => JSON.stringify({ ...r, lastProbeTime: undefined })
+  const reinitDone = annotations[OUR_KEYS.reinitDone]
+  return timeless(current.lastResult) === timeless(result) && (reinitDone === undefined || current.metadata.annotations?.[OUR_KEYS.reinitDone] === reinitDone)
+}
+
 export class ReportApplier {
   readonly #chains = new Map<string, Promise<unknown>>()
 
@@ -109,6 +120,7 @@ export class ReportApplier {
     await updateWithRetry<NodeStatusObject>(this.d.kube, ref, current => {
       if (appliedSeq(current) >= seq) { previous = undefined; return null }
       previous = current.lastResult ?? null
+      if (sameState(current, result, annotations)) return null
       current.metadata.annotations = { ...current.metadata.annotations, ...annotations }
       return mergeResult(current, result)
     })

@@ -13,6 +13,7 @@ const ok = (seq: number) => ({
     files: { added: [], changed: [], removed: [] }, filesTruncated: false, reinitToken: null,
   },
 });
+const errored = (seq: number) => { const r = ok(seq); return { ...r, payload: { ...r.payload, condition: 'Errored', exitCode: 17, error: 'Invalid configureline error' } }; };
 const heartbeat = (seq: number, state: string) => ({ seq, at: at(seq), kind: 'heartbeat', payload: { agentVersion: '0.1.0', aideVersion: '0.18.3', state, backlog: 0, lastScanId: 1, directiveVersion: null } });
 
 t.test('one leader, any replica serves any agent, leadership moves on close', async (t) => {
@@ -34,23 +35,27 @@ t.test('one leader, any replica serves any agent, leadership moves on close', as
   await second.reconcile();
   let r = await bed.postTo(second, a, '/v1/reports', { node: 'node-a', reports: [ok(1)] });
   t.same(r.json, { node: 'node-a', ackedSeq: 1 }, 'the follower applies reports');
-  r = await bed.postTo(bed.agg, a, '/v1/reports', { node: 'node-a', reports: [ok(1), ok(2)] });
+  r = await bed.postTo(bed.agg, a, '/v1/reports', { node: 'node-a', reports: [ok(1), errored(2)] });
   t.same(r.json, { node: 'node-a', ackedSeq: 2 }, 'the leader skips seq 1 applied by the other replica');
   const status = await bed.getJson(['get', 'fileintegritynodestatus', 'all-node-a', '-n', NAMESPACE]);
   t.equal(status.metadata.annotations['podsec-fim.altlinux.org/applied-seq'], '2');
+  t.same(status.results.map((x: any) => x.condition), ['Succeeded', 'Errored'], 'seq 1 was applied once, seq 2 once');
+  r = await bed.postTo(bed.agg, a, '/v1/reports', { node: 'node-a', reports: [ok(3)] });
+  t.equal(r.json.ackedSeq, 3);
+  await bed.agg.reconcile();
 
   // Steady state: reconciling and identical heartbeats write nothing.
   await bed.agg.reconcile();
   await waitFor('phase Active', async () => (await bed.getJson(['get', 'fileintegrity', 'all', '-n', NAMESPACE])).status?.phase === 'Active' ? true : undefined);
-  await bed.postTo(second, a, '/v1/reports', { node: 'node-a', reports: [heartbeat(3, 'active')] });
+  await bed.postTo(second, a, '/v1/reports', { node: 'node-a', reports: [heartbeat(4, 'active')] });
   await bed.agg.reconcile();
   await new Promise((resolve) => setTimeout(resolve, 1500)); // let the caches refresh once
   const before = bed.agg.kube.writes + second.kube.writes;
   const c0 = JSON.stringify([bed.agg.kube.calls, second.kube.calls, bed.agg.kube.leaseWrites, second.kube.leaseWrites]);
   await bed.agg.reconcile();
   await second.reconcile();
-  r = await bed.postTo(second, a, '/v1/reports', { node: 'node-a', reports: [heartbeat(4, 'active'), heartbeat(5, 'active')] });
-  t.equal(r.json.ackedSeq, 5);
+  r = await bed.postTo(second, a, '/v1/reports', { node: 'node-a', reports: [heartbeat(5, 'active'), heartbeat(6, 'active'), ok(7)] });
+  t.equal(r.json.ackedSeq, 7, 'heartbeats and a result equal to the last are acknowledged');
   t.equal(bed.agg.kube.writes + second.kube.writes - before, 0, 'no API writes when nothing changed ' + c0 + JSON.stringify([bed.agg.kube.calls, second.kube.calls, bed.agg.kube.leaseWrites, second.kube.leaseWrites]));
 
   await bed.stop(); // releases the lease
