@@ -16,7 +16,7 @@ export interface AggregatorConfig {
   readonly tls: { readonly certFile: string, readonly keyFile: string }
   /** null: the cluster's client CA from ConfigMap kube-system/extension-apiserver-authentication. */
   readonly clientCaFile: string | null
-  /** null: the in-cluster service account. */
+  /** null: $KUBECONFIG, else the in-cluster service account. */
   readonly kubeconfig: string | null
   readonly namespace: string
   readonly identity: string
@@ -54,7 +54,7 @@ export function parseAggregatorConfig (raw: unknown, env: Env, file = 'config'):
     port: c.port ?? 8443,
     tls: c.tls,
     clientCaFile: c.clientCaFile ?? null,
-    kubeconfig: c.kubeconfig ?? null,
+    kubeconfig: c.kubeconfig ?? env.KUBECONFIG ?? null,
     namespace: c.namespace ?? env.POD_NAMESPACE ?? 'podsec-fim',
     identity: c.identity ?? env.POD_NAME ?? hostname(),
     resyncSeconds: c.resyncSeconds ?? 10,
