@@ -11,7 +11,7 @@ import { startDaemon, type Daemon } from '../../src/agent/daemon.js'
 import { realSleep } from '../../src/agent/backoff.js'
 import type { HeartbeatPayload, ScanPayload } from '../../src/core/protocol.js'
 import { postControl, sinkLogger, startAgent, type AgentFixture } from '../helpers/agent.js'
-import { makePki, protocolStubServer, type ProtocolStub } from '../helpers/protocol-stub.js'
+import { makePki, protocolStubServer, type DirectiveInput, type ProtocolStub } from '../helpers/protocol-stub.js'
 import { until } from '../helpers/until.js'
 
 const RETRY = { backoff: { baseMs: 10, maxMs: 50, random: () => 0.5 }, sleep: realSleep }
@@ -42,7 +42,7 @@ function writeKubeletConf (dir: string, caFile: string, client: { certFile: stri
   return file
 }
 
-function directive (version: string, d: Record<string, unknown> = {}) {
+function directive (version: string, d: Partial<DirectiveInput> = {}): DirectiveInput {
   return { version, fileIntegrity: { name: 'worker-fileintegrity', namespace: 'openshift-file-integrity' }, debug: false, aideConfig: null, holdoff: false, reinitToken: null, ...d }
 }
 

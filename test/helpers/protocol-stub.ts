@@ -34,6 +34,10 @@ keyUsage = critical,digitalSignature
 extendedKeyUsage = clientAuth
 `
 
+type OptionalKeys = 'gracePeriod' | 'initialDelay' | 'maxBackups'
+/** A directive as a test writes it: the optional protocol fields may be left out. */
+export type DirectiveInput = Omit<Directive, OptionalKeys> & Partial<Pick<Directive, OptionalKeys>>
+
 export interface TestPki {
   readonly dir: string
   readonly caFile: string
@@ -92,7 +96,7 @@ export interface ProtocolStub {
   postsRead: number
   /** When set, acks name this node instead of the caller's (a confused aggregator). */
   ackNode: string | null
-  setDirective (d: Directive): void
+  setDirective (d: DirectiveInput): void
   close (): Promise<void>
 }
 
@@ -109,12 +113,12 @@ function send (res: ServerResponse, status: number, body: unknown): void {
 }
 
 export async function protocolStubServer (t: { teardown (fn: () => unknown): void }, opts: StubOptions): Promise<ProtocolStub> {
-  let directive: Directive | null = null
+  let directive: DirectiveInput | null = null
   const waiters = new Set<() => void>()
   const stub = {
     url: '', applied: [] as Report[], requests: [] as StubRequest[], failReports: [] as number[], ackLimit: null as number | null, isHoldingReports: false,
     onApplied: null as (() => void) | null, ackNode: null as string | null, postsRead: 0,
-    setDirective (d: Directive) { directive = d; for (const w of [...waiters]) w() },
+    setDirective (d: DirectiveInput) { directive = d; for (const w of [...waiters]) w() },
     close: async () => {},
   }
   const record = (req: IncomingMessage, cn: string | null, status: number) => stub.requests.push({ method: req.method ?? '', path: req.url ?? '', cn, authorization: req.headers.authorization ?? null, status })
