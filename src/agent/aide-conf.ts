@@ -81,9 +81,12 @@ function rewriteLine (line: string, paths: AidePaths): string {
  * FIO's daemon sees the host under /hostroot, so FIO configs select `/hostroot/etc/...`; the agent
  * runs on the host, so that prefix is dropped from selection lines (`/x`, `!/x`, `=/x`). FIO's
  * default config also sets `verbose=5`, which AIDE 0.18 rejects as an error; it is commented out.
+ * Include directives are commented out too: `@@x_include` runs executables, and `@@include` would
+ * read any file the agent can into AIDE's messages, and a config from the cluster may do neither.
  */
 export function rewriteClusterLine (line: string): string {
   if (/^\s*verbose\s*=/.test(line)) return `# podsec-fim: not supported by AIDE 0.18 (use log_level/report_level): ${line}`
+  if (/^\s*@@(x_)?include/.test(line)) return `# podsec-fim: not allowed in a config from the cluster: ${line}`
   return line.replace(/^(\s*[!=]?)\/hostroot(\/|(?=\s|$))/, (_m, head: string) => `${head}/`)
 }
 

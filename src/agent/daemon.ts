@@ -132,7 +132,7 @@ function followDebug (settings: RuntimeSettings, log: Logger, level: string): vo
   settings.subscribe((next, prev) => {
     if (next.isDebug === prev.isDebug) return
     log.level = next.isDebug ? 'debug' : level
-    log.info({ level: log.level }, 'log level changed by the cluster (FileIntegrity debug)')
+    log.info({ logLevel: log.level }, 'log level changed by the cluster (FileIntegrity debug)')
   })
 }
 

@@ -91,12 +91,12 @@ export class Pusher {
     return { body: { node: this.#o.node, reports }, firstSeq: first.seq, lastSeq: last.seq }
   }
 
+  /** Waits for a wake-up or the idle poll; a wake-up cancels the idle timer. */
   async #idle (): Promise<void> {
     if (this.#isWoken) return
-    await new Promise<void>(resolve => {
-      this.#wake = resolve
-      void this.#sleep(this.#o.idlePollMs ?? 5000, this.#abort.signal).then(() => resolve())
-    })
+    const idle = new AbortController()
+    this.#wake = () => idle.abort()
+    await this.#sleep(this.#o.idlePollMs ?? 5000, AbortSignal.any([this.#abort.signal, idle.signal]))
     this.#wake = null
   }
 

@@ -142,6 +142,8 @@ export class Scanner {
   async #keepLog (id: number, exit: AideExit): Promise<Buffer | null> {
     const warnings = otherWarnings(exit.stderr)
     if (warnings.length > 0) this.#o.log.warn({ scan: id, warnings }, 'AIDE warned')
+    // Seen with log.level debug, or when the cluster asks for it (FileIntegrity debug).
+    this.#o.log.debug({ scan: id, exitCode: exit.exitCode, stderr: exit.stderr }, 'AIDE stderr')
     const log = await readFile(this.paths.logNew).catch(() => null)
     if (log !== null && log.length > 0) await writeFile(this.paths.log, log, { mode: 0o600 })
     return log

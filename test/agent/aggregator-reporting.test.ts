@@ -187,3 +187,17 @@ t.test('a standalone agent queues nothing and shows no aggregator', async t => {
   t.equal((agent.daemon.store.db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n, 0)
   t.notOk(existsSync(join(agent.config.stateDir, 'aide', 'cluster-aide.conf')))
 })
+
+t.test('debug turns the agent\'s log up to debug (AIDE\'s stderr included) and back', async t => {
+  const { agent, stub } = await reportingAgent(t)
+  await agent.daemon.scanner.idle()
+  const changes = () => agent.logs.filter(l => l.msg === 'log level changed by the cluster (FileIntegrity debug)').map(l => l.logLevel)
+  stub.setDirective(directive('d1', { debug: true }))
+  await until('debug on', () => changes().length === 1)
+  t.same(changes(), ['debug'])
+  await postControl(agent.config.socketPath, '/v1/check')
+  t.ok(agent.logs.some(l => l.msg === 'AIDE stderr' && l.component === 'scanner'), 'AIDE\'s stderr is logged')
+  stub.setDirective(directive('d2', { debug: false }))
+  await until('debug off', () => changes().length === 2)
+  t.same(changes(), ['debug', 'info'])
+})

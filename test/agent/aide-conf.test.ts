@@ -61,6 +61,8 @@ t.test('a FileIntegrity (FIO) config: /hostroot dropped from selection lines, ve
     '/hostroot CONTENT_EX',
     '/hostrootfs/x CONTENT_EX',
     '# /hostroot/in/a/comment',
+    '@@include /etc/shadow',
+    '  @@x_include /usr/local/bin ^.*$',
     '',
   ].join('\n')
   const statePaths = aidePaths('/state')
@@ -69,6 +71,7 @@ t.test('a FileIntegrity (FIO) config: /hostroot dropped from selection lines, ve
   t.match(out, '# podsec-fim: replaced: database=file:@@{DBDIR}/aide.db.gz')
   t.match(out, '# podsec-fim: not supported by AIDE 0.18 (use log_level/report_level): verbose=5')
   t.match(out, '\n/boot/        CONTENT_EX\n!/etc/mtab$\n=/var/log$ PERMS\n  /root/\\..* PERMS\n/ CONTENT_EX\n/hostrootfs/x CONTENT_EX\n# /hostroot/in/a/comment\n')
+  t.match(out, '# podsec-fim: not allowed in a config from the cluster: @@include /etc/shadow\n# podsec-fim: not allowed in a config from the cluster:   @@x_include /usr/local/bin ^.*$\n')
   const own = renderAideConf({ paths: statePaths, userConf: fio, source: 'file', legacyDatabaseKey: false })
   t.match(own, '\n/hostroot/boot/        CONTENT_EX\n', 'the agent\'s own config keeps its paths')
   t.equal(rewriteClusterLine('/hostroot/etc'), '/etc')
