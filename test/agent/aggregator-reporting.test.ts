@@ -161,9 +161,15 @@ t.test('holdoff blocks scheduled and requested checks; the release runs the skip
   t.match(agent.daemon.status().aggregator, { isHeld: true, directiveVersion: 'h1' })
   t.match(await postControl(agent.config.socketPath, '/v1/check'), { status: 409, body: { error: { code: 'PFIM_AGENT_HELD', message: /held off by the cluster/ } } })
   t.equal(agent.daemon.store.listScans({ limit: 10 }).filter(s => s.kind === 'check').length, 0, 'no check ran')
+  stub.isHoldingReports = true
+  const daemon = await restart(t, agent)
+  t.match(daemon.status().aggregator, { isHeld: true, directiveVersion: 'h1' }, 'held from the first second after a restart, before any answer')
+  await until('the restarted schedule skipped its check', () => agent.logs.filter(l => l.msg === 'scheduled check skipped: checks are held off by the cluster').length >= 2)
+  stub.isHoldingReports = false
   stub.setDirective(directive('h2', { holdoff: false, initialDelay: 0 }))
-  const resumed = await until('the skipped check after the release', () => agent.daemon.store.lastScan('check'))
+  const resumed = await until('the skipped check after the release', () => daemon.store.lastScan('check'))
   t.match(resumed, { trigger: 'schedule' })
+  await daemon.close()
 })
 
 t.test('a gracePeriod change re-arms the pending check', async t => {
