@@ -8,7 +8,7 @@ import { isoTime, type StatusView } from '../core/control-api.js'
 import type { Logger } from '../core/log.js'
 import { VERSION } from '../core/version.js'
 import { aideVersion } from './aide-process.js'
-import { AggregatorReporting } from './aggregator-reporting.js'
+import { AggregatorReporting, type ReportingDeps } from './aggregator-reporting.js'
 import { ControlServer } from './control-server.js'
 import { CursorStore } from './cursor-store.js'
 import { Outbox } from './outbox.js'
@@ -26,10 +26,8 @@ export interface DaemonDeps {
   readonly path: string
   readonly pid: number
   /** Retry timing of the aggregator link; tests inject it so they never wait for real. */
-  readonly aggregatorRetry?: Pick<ReportingDepsLike, 'backoff' | 'sleep'>
+  readonly aggregatorRetry?: Pick<ReportingDeps, 'backoff' | 'sleep'>
 }
-
-type ReportingDepsLike = Parameters<typeof AggregatorReporting.create>[0]
 
 export interface Daemon {
   readonly store: Store

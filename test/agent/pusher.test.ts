@@ -3,15 +3,14 @@
  * over real TLS on loopback, with a real SQLite outbox. Retries use an injected sleep.
  */
 import t, { type Test } from 'tap'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { AggregatorLink, loadCredentials } from '../../src/agent/aggregator-link.js'
+import { AggregatorLink } from '../../src/agent/aggregator-link.js'
 import { realSleep } from '../../src/agent/backoff.js'
 import { CursorStore } from '../../src/agent/cursor-store.js'
 import { Outbox } from '../../src/agent/outbox.js'
 import { Pusher } from '../../src/agent/pusher.js'
 import { openStore } from '../../src/agent/store.js'
-import { parseConfig } from '../../src/core/config.js'
 import type { HeartbeatPayload } from '../../src/core/protocol.js'
 import { sinkLogger } from '../helpers/agent.js'
 import { makePki, protocolStubServer, type TestPki } from '../helpers/protocol-stub.js'
@@ -153,21 +152,4 @@ t.test('close() aborts a request in flight and keeps the outbox', async t => {
   await s.pusher.close()
   t.ok(s.stub.isHoldingReports, 'closed while the aggregator still held the request')
   t.equal(s.outbox.backlog().count, 2)
-})
-
-t.test('credentials from explicit files, and a token file', async t => {
-  const dir = t.testdir()
-  const pki = await makePki(dir)
-  const client = await pki.client('system:node:node-a')
-  writeFileSync(join(dir, 'token'), 'tok-9\n')
-  const base = { nodeName: 'node-a', stateDir: join(dir, 's') }
-  const explicit = await loadCredentials(parseConfig({ ...base, aggregator: { url: 'https://x', caFile: pki.caFile, certFile: client.certFile, keyFile: client.keyFile } }, {}).aggregator)
-  t.match(explicit, { ca: /BEGIN CERTIFICATE/, cert: /BEGIN CERTIFICATE/, key: /PRIVATE KEY/, token: null })
-  const token = await loadCredentials(parseConfig({ ...base, aggregator: { url: 'https://x', caFile: pki.caFile, tokenFile: join(dir, 'token') } }, {}).aggregator)
-  t.match(token, { ca: /BEGIN CERTIFICATE/, cert: null, key: null, token: 'tok-9' })
-  await t.rejects(loadCredentials(parseConfig({ ...base, aggregator: { url: 'https://x', certFile: client.certFile } }, {}).aggregator),
-    { code: 'PFIM_AGGREGATOR_CREDENTIALS', message: /aggregator.keyFile must be set together with aggregator.certFile/ })
-  writeFileSync(join(dir, 'empty'), '')
-  await t.rejects(loadCredentials(parseConfig({ ...base, aggregator: { url: 'https://x', tokenFile: join(dir, 'empty') } }, {}).aggregator),
-    { code: 'PFIM_AGGREGATOR_CREDENTIALS', message: /aggregator.tokenFile .*empty/ })
 })
