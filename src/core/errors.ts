@@ -28,6 +28,10 @@ export const ERROR_CODES = {
   PFIM_UNAUTHENTICATED: 'a request to the aggregator carried no valid node credential',
   PFIM_FORBIDDEN: 'a node tried to speak for another node or a resource it may not touch',
   PFIM_METRIC_INVALID: 'a metric name, label set, bucket list or value is not valid for Prometheus (a programming error)',
+  PFIM_AGGREGATOR_CREDENTIALS: 'the aggregator credentials (certificate, key, CA, token, or the kubeconfig they come from) are missing or malformed',
+  PFIM_AGGREGATOR_UNAVAILABLE: 'the aggregator could not be reached or answered 429/5xx (retried with backoff)',
+  PFIM_AGGREGATOR_REJECTED: 'the aggregator refused the agent (HTTP 400/401/403) or answered for another node',
+  PFIM_AGENT_HELD: 'checks are held off by the cluster (FileIntegrity holdoff) until it is released',
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES
