@@ -2,7 +2,8 @@
  * The leader's periodic work per FileIntegrity: turn the `re-init` and `re-init-on-failed`
  * annotations (and a changed config) into re-init tokens handed to agents, drop tokens agents
  * report done, delete node statuses of deleted nodes, and keep `status.phase` with FIO's events
- * and metric. Phases: Pending until a selected node reports (or during initialDelay),
+ * and metric. Phases: Pending until a selected node reports (initialDelay delays agents' first
+ * check, not their baseline, so unlike FIO it does not hold the phase at Pending),
  * Initializing while any selected node re-initializes or has not reported yet, Error when any
  * lastResult is Errored, Active otherwise.
  */
@@ -57,12 +58,10 @@ export function nextAnnotations (snap: Snapshot, fi: FileIntegrity, newToken: ()
   return Object.keys(out).length === 0 ? null : out
 }
 
-export function computePhase (snap: Snapshot, fi: FileIntegrity, now: number): Phase {
+export function computePhase (snap: Snapshot, fi: FileIntegrity): Phase {
   const selected = selectedNodes(snap, fi)
   const statuses = ownedBy(snap, fi).filter(s => selected.includes(s.nodeName))
-  const delayMs = (fi.spec?.config?.initialDelay ?? 0) * 1000
-  const created = Date.parse(fi.metadata.creationTimestamp ?? '') || 0
-  if (statuses.length === 0 || now < created + delayMs) return 'Pending'
+  if (statuses.length === 0) return 'Pending'
   const pending = pendingReinits(fi)
   const initializing = selected.some(n => pending[n] !== undefined) || statuses.length < selected.length ||
     statuses.some(s => s.metadata.annotations?.[OUR_KEYS.agentState] === 'initializing')
@@ -123,7 +122,7 @@ export class PhaseReconciler {
   }
 
   async #phase (fi: FileIntegrity): Promise<void> {
-    const phase = computePhase(this.d.cache.snapshot, fi, this.d.now())
+    const phase = computePhase(this.d.cache.snapshot, fi)
     if (fi.status?.phase === phase) return
     const ref = { ...FILEINTEGRITIES, namespace: fi.metadata.namespace ?? '', name: fi.metadata.name, subresource: 'status' }
     await this.d.kube.patch(ref, { status: { phase } })

@@ -60,7 +60,12 @@ export class ReportApplier {
   }
 
   async #applyBatch (node: string, batch: ReportBatch): Promise<Ack> {
-    const fi = fileIntegrityFor(this.d.cache.snapshot, node)
+    let fi = fileIntegrityFor(this.d.cache.snapshot, node)
+    if (fi === null && batch.reports.length > 0) {
+      // The cache may predate the node or the FileIntegrity; look again before dropping results.
+      await this.d.cache.refresh()
+      fi = fileIntegrityFor(this.d.cache.snapshot, node)
+    }
     let acked = 0
     for (const report of batch.reports) {
       try {
