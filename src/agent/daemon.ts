@@ -14,6 +14,11 @@ import { Scanner } from './scanner.js'
 import { Schedule } from './schedule.js'
 import { openStore, stateDbPath, type Store } from './store.js'
 import { lockStateDir } from './state-lock.js'
+import type { FindingSink, SyslogSink, Watcher } from './finding-types.js'
+import { LogFindingSink, LogSyslogSink } from './log-sinks.js'
+import { systemRoots, type PolicyRoots } from './policy-facts.js'
+import { configThresholds, PolicyWatcher } from './policy-watcher.js'
+import { lsattrProbe } from './policy-writable.js'
 
 export interface DaemonDeps {
   readonly log: Logger
@@ -21,11 +26,16 @@ export interface DaemonDeps {
   /** PATH used to find and run AIDE. */
   readonly path: string
   readonly pid: number
+  /** Where the watchers' findings and syslog lines go (findings.ts, syslog.ts); default: the log only. */
+  readonly watcherSinks?: (store: Store) => { readonly findings: FindingSink, readonly syslog: SyslogSink }
+  /** Roots of the container policy files; tests use temporary dirs. Default: /etc and policy.homes. */
+  readonly policyRoots?: PolicyRoots
 }
 
 export interface Daemon {
   readonly store: Store
   readonly scanner: Scanner
+  readonly watchers: readonly Watcher[]
   status (): StatusView
   close (): Promise<void>
 }
@@ -47,6 +57,7 @@ export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promi
   await mkdir(config.stateDir, { recursive: true, mode: 0o700 })
   const lock = lockStateDir(config.stateDir, deps.pid)
   const closers: Array<() => Promise<void> | void> = [() => lock.release()]
+  const watchers: Watcher[] = []
   try {
     const store = openStore(stateDbPath(config.stateDir), { now: deps.now })
     closers.push(() => store.close())
@@ -68,7 +79,7 @@ export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promi
         node: config.nodeName, agentVersion: VERSION, aideVersion: version.text, pid: deps.pid, startedAt: isoTime(startedAt) as string, stateDir: config.stateDir,
         baseline: b === null ? null : { scanId: b.scanId, createdAt: isoTime(b.createdAt) as string, sha256: b.sha256, size: b.size },
         running: scanner.current, lastScan: last === null ? null : scanView(last), lastCheck: lastCheck === null ? null : scanView(lastCheck),
-        nextCheckAt: isoTime(schedule.nextCheckAt), totals: store.totals(), watchers: [],
+        nextCheckAt: isoTime(schedule.nextCheckAt), totals: store.totals(), watchers: watchers.map(w => w.health()),
       }
     }
     const control = new ControlServer({
@@ -80,11 +91,25 @@ export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promi
     closers.push(() => control.close())
     schedule.start()
     closers.push(() => schedule.close())
+    await startWatchers(config, deps, store, watchers, closers)
     log.info({ socket: config.socketPath }, 'started')
-    return { store, scanner, status, close: () => closeAll(closers) }
+    return { store, scanner, watchers, status, close: () => closeAll(closers) }
   } catch (err) {
     await closeAll(closers)
     throw err
+  }
+}
+
+/** The watchers enabled in the config; each is closed before the store it reports into. */
+async function startWatchers (config: AgentConfig, deps: DaemonDeps, store: Store, watchers: Watcher[], closers: Array<() => Promise<void> | void>): Promise<void> {
+  const log = deps.log
+  const sinks = deps.watcherSinks?.(store) ?? { findings: new LogFindingSink(log.child({ component: 'findings' })), syslog: new LogSyslogSink(log.child({ component: 'syslog' })) }
+  if (config.policy.enabled) {
+    const roots = deps.policyRoots ?? systemRoots(config.policy.homes)
+    const policy = new PolicyWatcher({ ...sinks, roots, thresholds: configThresholds(config.policy.thresholds), probe: lsattrProbe(), log: log.child({ component: 'policy' }), now: deps.now })
+    closers.push(() => policy.close())
+    await policy.start()
+    watchers.push(policy)
   }
 }
 

@@ -12,7 +12,8 @@ import type { Logger } from '../core/log.js'
 import type { FindingSink, SyslogSink, Watcher } from './finding-types.js'
 import { collectPolicyFacts, type PolicyRoots } from './policy-facts.js'
 import { evaluatePolicy, POLICY_SYSLOG_TAG, problemFingerprint, syslogLines, verdictFindings, type PolicyVerdict } from './policy-report.js'
-import type { Thresholds } from './policy-thresholds.js'
+import { ConfigError } from '../core/errors.js'
+import { parseThresholdArgs, type Thresholds } from './policy-thresholds.js'
 import { WatchSet, watchPlan } from './policy-watch-set.js'
 import type { ImmutableProbe } from './policy-writable.js'
 
@@ -143,5 +144,14 @@ export class PolicyWatcher implements Watcher {
     if (this.#rescan !== null) clearInterval(this.#rescan)
     this.#watches.close()
     await this.#running
+  }
+}
+
+/** Splits `policy.thresholds` (`-c 100 -w 0`) and parses it; a bad value names the config key. */
+export function configThresholds (text: string): Thresholds {
+  try {
+    return parseThresholdArgs(text.split(/\s+/).filter(w => w !== ''))
+  } catch (err) {
+    throw new ConfigError(`config key "policy.thresholds": ${(err as Error).message}`, { where: 'policy.thresholds', cause: err })
   }
 }
