@@ -6,6 +6,7 @@
  * because JSON.parse silently keeps the last one.
  */
 import { LineCounter, parseDocument, isCollection, type Node } from 'yaml'
+import { jsonErrorOffset } from './json-syntax.js'
 import { PolicyFileError, jsonPathText, lineOfOffset, type JsonPath } from './policy-file-error.js'
 
 export type RequirementType = 'insecureAcceptAnything' | 'reject' | 'signedBy' | 'sigstoreSigned'
@@ -104,8 +105,8 @@ function validate (raw: unknown, c: Checker): PolicyJson {
 
 function jsonSyntaxError (file: string, text: string, err: unknown): PolicyFileError {
   const message = err instanceof Error ? err.message : String(err)
-  const at = /position (\d+)/.exec(message)
-  const location = at === null ? null : `line ${lineOfOffset(text, Number(at[1]))}`
+  const offset = jsonErrorOffset(text)
+  const location = offset === null ? null : `line ${lineOfOffset(text, offset)}`
   return new PolicyFileError(file, `not valid JSON: ${message}`, { location })
 }
 
