@@ -54,6 +54,8 @@ export interface PodmanUser {
 }
 
 export interface PolicyFacts {
+  /** Every directory name under the homes root, whether examined or not (the watcher watches them all). */
+  readonly homes: readonly string[]
   readonly users: readonly PolicyUser[]
   readonly podmanUsers: readonly PodmanUser[]
   readonly problems: readonly FileProblem[]
@@ -182,5 +184,5 @@ export async function collectPolicyFacts (roots: PolicyRoots, probe: ImmutablePr
   const homes = await homeDirs(roots.homes, problems)
   const users = await populationA(roots, homes, accounts, problems)
   const podmanUsers = accounts === null ? [] : await populationB(roots, homes, accounts, probe, problems)
-  return { users, podmanUsers, problems: problems.list }
+  return { homes, users, podmanUsers, problems: problems.list }
 }

@@ -102,8 +102,8 @@ export class PolicyWatcher implements Watcher {
       const verdict = evaluatePolicy(facts, thresholds)
       this.#report(verdict)
       this.#verdict = verdict
-      const homes = facts.users.filter(u => u.name !== 'root').map(u => u.name).concat(facts.podmanUsers.map(u => u.name))
-      this.#watches.sync(watchPlan(roots, [...new Set(homes)]))
+      // Every home, not only the examined ones: a user starting podman creates the storage dir.
+      this.#watches.sync(watchPlan(roots, facts.homes))
     } catch (err) {
       this.#errors++
       log.error({ err }, 'policy evaluation failed')

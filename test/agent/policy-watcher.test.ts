@@ -62,6 +62,16 @@ t.test('a user\'s new registries.d, a new user and a replaced /etc/group are not
   renameSync(`${roots.groupFile}+`, roots.groupFile) // as vigr and useradd replace it
   await until('bob\'s 101', () => findings.findings.find(f => f.fingerprint === 'policy:101:bob:critical'))
   t.match(syslog.lines.map(l => l.message), [/Critical\(106\): Users "alice"/, /Critical\(101\): Users "bob"/])
+  // eve has a home but no container storage: no rule examines her until she starts using podman
+  const watchesBefore = watcher.health().watches ?? 0
+  const eve: TreeUser = { name: 'eve', uid: 1002 }
+  writeUser(roots, eve)
+  const all = accountsText([ALICE, bob, eve])
+  writeFileSync(roots.passwdFile, all.passwd)
+  writeFileSync(roots.groupFile, all.group)
+  await until('eve\'s home watched', () => (watcher.health().watches ?? 0) > watchesBefore)
+  mkdirSync(join(roots.homes, 'eve/.local/share/containers/storage/overlay'), { recursive: true })
+  await until('eve\'s 101', () => findings.findings.find(f => f.fingerprint === 'policy:101:eve:critical'))
   const h = watcher.health()
   t.match(h, { name: 'policy', running: true, errors: 0, overflows: 0, budget: null })
   t.ok((h.watches ?? 0) > 5, 'directories of both users are watched')
