@@ -46,7 +46,7 @@ export const checkPolicy: CommandSpec = {
   args: [{ name: '[thresholds...]', description: 'podsec threshold letters and ranges, e.g. -c 100 -w 0 -vv' }],
   options: [
     { flags: '--root <dir>', description: 'evaluate the system mounted at <dir> (its etc/containers, etc/passwd, etc/group and homes)' },
-    { flags: '--homes <dir>', description: 'directory of the users\' homes (default: policy.homes from the agent config, /home)' },
+    { flags: '--homes <dir>', description: 'directory of the users\' homes, under --root (default: policy.homes from the agent config, /home)' },
   ],
   isPassThrough: true,
   couldNotRunExit: STATUS_EXIT.UNKNOWN,
