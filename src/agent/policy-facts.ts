@@ -111,13 +111,13 @@ async function readAccounts (roots: PolicyRoots, problems: Problems): Promise<Ac
   }
 }
 
-/** Per containers/image: the user's registries.d when it exists, else the system one. */
-async function userRegistries (home: string, roots: PolicyRoots, problems: Problems): Promise<RegistriesConfig | null> {
+/** Per containers/image: the user's registries.d when it exists, else the system one (read once). */
+async function userRegistries (home: string, system: RegistriesConfig | null, problems: Problems): Promise<RegistriesConfig | null> {
   const own = join(home, '.config/containers/registries.d')
   const dir = await isDir(own).catch(err => { problems.add(err, own); return null })
   if (dir === null) return null
-  const chosen = dir ? own : join(roots.containersDir, 'registries.d')
-  return readRegistriesDir(chosen).catch(err => { problems.add(err, chosen); return null })
+  if (!dir) return system
+  return readRegistriesDir(own).catch(err => { problems.add(err, own); return null })
 }
 
 async function populationA (roots: PolicyRoots, homes: readonly string[], accounts: Accounts | null, problems: Problems): Promise<PolicyUser[]> {
@@ -134,7 +134,7 @@ async function populationA (roots: PolicyRoots, homes: readonly string[], accoun
     const policyFile = hasOwn ? own : systemFile
     const policy = hasOwn ? await readPolicy(own, problems) : systemPolicy
     const groups = accounts === null ? null : groupsOf(accounts, name)
-    users.push({ name, policyFile, policy, registries: await userRegistries(home, roots, problems), groups })
+    users.push({ name, policyFile, policy, registries: await userRegistries(home, systemRegistries, problems), groups })
   }
   return users
 }
