@@ -32,6 +32,9 @@ export const ERROR_CODES = {
   PFIM_AGGREGATOR_UNAVAILABLE: 'the aggregator could not be reached or answered 429/5xx (retried with backoff)',
   PFIM_AGGREGATOR_REJECTED: 'the aggregator refused the agent (HTTP 400/401/403) or answered for another node',
   PFIM_AGENT_HELD: 'checks are held off by the cluster (FileIntegrity holdoff) until it is released',
+  PFIM_THRESHOLD_INVALID: 'a threshold (podsec letter or Nagios range such as 10:20, ~:5, @1:3) is malformed',
+  PFIM_POLICY_FILE_INVALID: 'a container policy file (policy.json, registries.d/*.yaml, storage.conf, /etc/group, /etc/passwd) is malformed; the file and JSON path or line are named',
+  PFIM_POLICY_FILE_UNREADABLE: 'a container policy file or a user\'s containers config directory cannot be read',
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -68,6 +68,8 @@ export async function startAgent (t: Test, opts: { overrides?: Record<string, un
     stateDir: join(root, 'state'),
     socketPath: join(root, 'run', 'agent.sock'),
     aide: { config: confPath, gracePeriod: 3600, initialDelay: 3600 },
+    // The host's /etc/containers and /home are not the test's business; policy tests enable it with their own roots.
+    policy: { enabled: false },
   }, { HOME: root }, opts.overrides)
   const daemon = await startDaemon(config, { log: sinkLogger(logs), now: Date.now, path: process.env.PATH ?? '/usr/bin:/bin', pid: process.pid, ...opts.deps })
   const fixture: AgentFixture = {
