@@ -73,7 +73,7 @@ export class KubeClient {
     this.#creds = creds
     this.#dispatcher = new Agent({
       connect: { ca: creds.ca ?? undefined, cert: creds.cert ?? undefined, key: creds.key ?? undefined },
-      connections: 16,
+      connections: 64,
       headersTimeout: 30_000,
       bodyTimeout: 30_000,
     })
