@@ -9,7 +9,7 @@ import type { AgentConfig } from '../core/config.js'
 import { AppError, isAppError, type ErrorCode } from '../core/errors.js'
 import type { Check } from '../core/schema.js'
 import { parseBody } from '../core/protocol.js'
-import { readKubeconfigTls } from './kubeconfig.js'
+import { loadKubeconfig } from '../core/kubeconfig.js'
 
 export interface Credentials {
   readonly ca: string | null
@@ -43,6 +43,12 @@ async function readCredentialFile (key: string, file: string): Promise<string> {
  * Explicit files win; what they leave open comes from the kubeconfig (`aggregator.kubeletConfig`).
  * With a token file the kubeconfig is only asked for the CA, and may be absent.
  */
+/** The TLS material of a kubeconfig (the kubelet's, by default) as PEM text. */
+function kubeconfigTls (file: string): { ca: string | null, cert: string | null, key: string | null } {
+  const k = loadKubeconfig(file)
+  return { ca: k.ca?.toString('utf8') ?? null, cert: k.cert?.toString('utf8') ?? null, key: k.key?.toString('utf8') ?? null }
+}
+
 export async function loadCredentials (agg: AgentConfig['aggregator']): Promise<Credentials> {
   if ((agg.certFile === null) !== (agg.keyFile === null)) {
     const missing = agg.certFile === null ? 'aggregator.certFile' : 'aggregator.keyFile'
@@ -51,13 +57,14 @@ export async function loadCredentials (agg: AgentConfig['aggregator']): Promise<
   const ca = agg.caFile === null ? null : await readCredentialFile('aggregator.caFile', agg.caFile)
   if (agg.tokenFile !== null) {
     const token = (await readCredentialFile('aggregator.tokenFile', agg.tokenFile)).trim()
-    const kube = ca === null ? await readKubeconfigTls(agg.kubeletConfig).catch(() => null) : null
+    let kube = null
+    try { kube = ca === null ? kubeconfigTls(agg.kubeletConfig) : null } catch { /* with a token the kubeconfig is optional */ }
     return { ca: ca ?? kube?.ca ?? null, cert: null, key: null, token }
   }
   if (agg.certFile !== null && agg.keyFile !== null) {
     return { ca, cert: await readCredentialFile('aggregator.certFile', agg.certFile), key: await readCredentialFile('aggregator.keyFile', agg.keyFile), token: null }
   }
-  const kube = await readKubeconfigTls(agg.kubeletConfig)
+  const kube = kubeconfigTls(agg.kubeletConfig)
   if (kube.cert === null || kube.key === null) {
     throw new AppError('PFIM_AGGREGATOR_CREDENTIALS', `kubeconfig ${agg.kubeletConfig}: the current user has no client-certificate/client-key (or -data); set aggregator.certFile/keyFile or aggregator.tokenFile`, { where: agg.kubeletConfig })
   }

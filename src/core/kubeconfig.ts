@@ -56,13 +56,23 @@ function named (doc: Obj, list: string, inner: string, name: string, file: strin
   return asObject((items[i] as Obj)[inner], file, `${list}[${i}].${inner}`)
 }
 
-/** A file-or-data pair: `<field>` is a path relative to the kubeconfig, `<field>-data` base64. */
+/**
+ * A file-or-data pair: `<field>` is a path relative to the kubeconfig, `<field>-data` base64.
+ * Either must hold a PEM block: a wrong file named here would otherwise surface as a TLS error.
+ */
 function material (o: Obj, field: string, file: string, where: string): Buffer | null {
   const data = optString(o, `${field}-data`, file, where)
-  if (data !== null) return Buffer.from(data, 'base64')
+  if (data !== null) {
+    const pem = Buffer.from(data, 'base64')
+    if (!pem.includes('-----BEGIN ')) fail(file, `${where}.${field}-data`, 'is not base64 of a PEM block')
+    return pem
+  }
   const path = optString(o, field, file, where)
   if (path === null) return null
-  return readOrFail(isAbsolute(path) ? path : join(dirname(file), path), file, `${where}.${field}`)
+  const full = isAbsolute(path) ? path : join(dirname(file), path)
+  const pem = readOrFail(full, file, `${where}.${field}`)
+  if (!pem.includes('-----BEGIN ')) fail(file, `${where}.${field}`, `names ${full}, which holds no PEM block`)
+  return pem
 }
 
 export function loadKubeconfig (file: string): KubeCredentials {

@@ -102,7 +102,7 @@ t.test('credentials from the kubelet\'s kubeconfig', async t => {
 t.test('a broken kubeconfig stops the start with a typed error naming the file and field', async t => {
   const dir = t.testdir({ 'kubelet.conf': 'current-context: x\ncontexts: []\n' })
   await t.rejects(startAgent(t, { overrides: { 'aggregator.url': 'https://127.0.0.1:1', 'aggregator.kubeletConfig': join(dir, 'kubelet.conf') } }),
-    { code: 'PFIM_AGGREGATOR_CREDENTIALS', message: /kubelet\.conf: contexts\[name=x\] does not exist/ })
+    { code: 'PFIM_KUBECONFIG_INVALID', message: /kubelet\.conf: contexts has no entry named "x"/ })
 })
 
 t.test('a re-init token causes exactly one init, with a backup, and not again after a restart', async t => {
