@@ -167,3 +167,28 @@ t.test('re-init, holdoff and config become directives; phases follow', async (t)
   const phases = (await bed.getJson(['get', 'events', '-n', NAMESPACE, '--field-selector', 'reason=FileIntegrityStatus'])).items.map((e: any) => e.message);
   t.same([...new Set(phases)].sort(), ['Active', 'Error', 'Initializing', 'Pending']);
 });
+
+t.test('bearer tokens are checked by TokenReview: a node token speaks for its node only', async (t) => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'pfim-tokens-'));
+  const tokenFile = join(dir, 'tokens.csv');
+  // kube-apiserver's static token file: token,user,uid,"group1,group2"
+  writeFileSync(tokenFile, 'node-c-secret,system:node:node-c,uid-c,"system:nodes"\nalice-secret,alice,uid-alice,"developers"\n');
+  const bed = await aggregatorBed(t, { tokenAuthFile: tokenFile });
+  await bed.kube.createNode('node-c', {});
+  await bed.k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'fileintegrity.openshift.io/v1alpha1', kind: 'FileIntegrity', metadata: { name: 'all', namespace: NAMESPACE }, spec: { config: {} } }));
+  let r = await bed.post({ token: 'node-c-secret' }, '/v1/reports', { node: 'node-c', reports: [ok(1)] });
+  t.same(r, { status: 200, json: { node: 'node-c', ackedSeq: 1 } });
+  t.equal((await bed.getJson(['get', 'fileintegritynodestatus', 'all-node-c', '-n', NAMESPACE])).lastResult.condition, 'Succeeded');
+  r = await bed.post({ token: 'node-c-secret' }, '/v1/reports', { node: 'node-d', reports: [ok(1)] });
+  t.equal(r.status, 403, 'a node token cannot speak for another node');
+  r = await bed.post({ token: 'alice-secret' }, '/v1/reports', { node: 'node-c', reports: [ok(2)] });
+  t.equal(r.status, 403, 'a user token is not a node');
+  t.match(r.json.error.message, 'alice is not a node');
+  r = await bed.post({ token: 'made-up' }, '/v1/reports', { node: 'node-c', reports: [ok(2)] });
+  t.equal(r.status, 401, 'an unknown token');
+  r = await bed.get({ token: 'node-c-secret' }, '/v1/directives?waitSeconds=0');
+  t.equal(r.json.directive.fileIntegrity.name, 'all');
+});
