@@ -44,6 +44,11 @@ export class AuditTailer {
     this.#cursor = opts.cursors.get<AuditCursor>(CURSOR) ?? { inode: 0, offset: 0 }
   }
 
+  /** Where the next read starts (for health and status). */
+  get cursor (): AuditCursor {
+    return this.#cursor
+  }
+
   /** Reads everything new; called by a timer and by tests. */
   tick (): void {
     const current = statOrNull(this.#o.path)

@@ -14,6 +14,7 @@ import { Scanner } from './scanner.js'
 import { Schedule } from './schedule.js'
 import { openStore, stateDbPath, type Store } from './store.js'
 import { lockStateDir } from './state-lock.js'
+import { startWatchers, type WatcherSet } from './watchers.js'
 
 export interface DaemonDeps {
   readonly log: Logger
@@ -26,6 +27,7 @@ export interface DaemonDeps {
 export interface Daemon {
   readonly store: Store
   readonly scanner: Scanner
+  readonly watchers: WatcherSet
   status (): StatusView
   close (): Promise<void>
 }
@@ -59,6 +61,8 @@ export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promi
     prune()
     const scanner = new Scanner({ store, stateDir: config.stateDir, aide: config.aide, version, path: deps.path, log: log.child({ component: 'scanner' }), now: deps.now, onFinished: prune })
     closers.push(() => scanner.close())
+    const watchers = await startWatchers(config, { store, log, now: deps.now, pid: deps.pid, path: deps.path })
+    closers.push(() => watchers.close())
     const schedule = new Schedule({ scanner, store, gracePeriodMs: config.aide.gracePeriod * 1000, initialDelayMs: config.aide.initialDelay * 1000, log: log.child({ component: 'schedule' }), now: deps.now })
     const status = (): StatusView => {
       const b = store.currentBaseline()
@@ -68,7 +72,7 @@ export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promi
         node: config.nodeName, agentVersion: VERSION, aideVersion: version.text, pid: deps.pid, startedAt: isoTime(startedAt) as string, stateDir: config.stateDir,
         baseline: b === null ? null : { scanId: b.scanId, createdAt: isoTime(b.createdAt) as string, sha256: b.sha256, size: b.size },
         running: scanner.current, lastScan: last === null ? null : scanView(last), lastCheck: lastCheck === null ? null : scanView(lastCheck),
-        nextCheckAt: isoTime(schedule.nextCheckAt), totals: store.totals(), watchers: [],
+        nextCheckAt: isoTime(schedule.nextCheckAt), totals: store.totals(), watchers: watchers.health(),
       }
     }
     const control = new ControlServer({
@@ -81,7 +85,7 @@ export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promi
     schedule.start()
     closers.push(() => schedule.close())
     log.info({ socket: config.socketPath }, 'started')
-    return { store, scanner, status, close: () => closeAll(closers) }
+    return { store, scanner, watchers, status, close: () => closeAll(closers) }
   } catch (err) {
     await closeAll(closers)
     throw err
