@@ -6,6 +6,7 @@
 import t, { type Test } from 'tap'
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import Database from 'better-sqlite3'
 import { join } from 'node:path'
 import { AuditWatcher, denialFingerprint, KUBEAPI_TAG } from '../../src/agent/audit-watcher.js'
 import { parseAuditLine } from '../../src/agent/audit-event.js'
@@ -180,4 +181,27 @@ t.test('forbiddenLog null: no file is written', async t => {
   const { findings } = await b.start({ 'audit.forbiddenLog': null })
   await until('the finding', () => findings.list({ limit: 10 }).length === 1)
   t.throws(() => statSync(b.forbidden), { code: 'ENOENT' })
+})
+
+t.test('a read that cannot commit (database locked) writes nothing; the next read does it once', async t => {
+  const b = await bed(t)
+  mkdirSync(join(b.dir, 'audit'))
+  writeFileSync(b.auditLog, event('a'))
+  const { watcher, findings, syslog } = await b.start()
+  t.equal(findings.list({ limit: 10 }).length, 1)
+  // Another writer holds the lock: the watcher's transaction fails after SQLite's busy timeout.
+  const other = new Database(join(b.dir, 'state.db'))
+  other.exec('BEGIN IMMEDIATE')
+  appendFileSync(b.auditLog, event('b'))
+  watcher.tick()
+  t.match(watcher.health(), { errors: 1 })
+  const failed = b.logs.find(l => l.msg === 'reading the audit log failed; retrying on the next change or tick')
+  t.match(failed?.err, { code: 'SQLITE_BUSY' })
+  other.exec('ROLLBACK')
+  other.close()
+  watcher.tick()
+  t.same(findings.list({ limit: 10 }).map(f => f.subject), ['b', 'a'])
+  t.equal(readFileSync(b.forbidden, 'utf8').split('\n').length - 1, 2, 'b once in forbidden.log')
+  await syslog.idle()
+  t.equal(b.sock.raw.length, 2, 'b once in syslog')
 })

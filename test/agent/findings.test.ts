@@ -1,10 +1,12 @@
 /** The findings repository on real SQLite: outbox in the same transaction, burst collapsing, final counts announced once, listing. */
 import t, { type Test } from 'tap'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { FindingStore, findingPayload, listFindings, type ClosedBurst } from '../../src/agent/findings.js'
 import type { FindingInput } from '../../src/agent/finding-types.js'
 import { Outbox } from '../../src/agent/outbox.js'
 import { openStore } from '../../src/agent/store.js'
+import { MIGRATIONS } from '../../src/agent/store-schema.js'
 import { checkFindingPayload } from '../../src/core/protocol.js'
 
 const T0 = Date.parse('2026-11-23T10:00:00Z')
@@ -138,4 +140,20 @@ t.test('a failed insert queues nothing (one transaction)', async t => {
   t.throws(() => findings.record({ ...denial(), severity: 'bogus' as 'critical' }), /CHECK constraint/)
   t.equal(outbox.backlog().count, 0)
   t.equal(findings.list({ limit: 10 }).length, 0)
+})
+
+t.test('a collapsed finding from before the upgrade is announced once with its count', async t => {
+  const file = join(t.testdir(), 'state.db')
+  const old = new Database(file)
+  const before = MIGRATIONS.findIndex(m => m.includes('reported_count'))
+  MIGRATIONS.slice(0, before).forEach(sql => old.exec(sql))
+  old.pragma(`user_version = ${before}`)
+  old.prepare("INSERT INTO findings (kind, severity, observed_at, last_seen_at, subject, message, count, fingerprint) VALUES ('audit-denial', 'critical', 1, 2, 'alice', 'm', 3, 'fp')").run()
+  old.close()
+  const store = openStore(file)
+  t.teardown(() => store.close())
+  const findings = new FindingStore(store.db, { now: () => T0, outbox: new Outbox(store.db, () => T0), burstMs: { 'audit-denial': 60_000 } })
+  t.match(findings.get(1), { count: 3, subject: 'alice' })
+  t.equal(findings.closeBursts().length, 1, 'its count beyond 1 was never announced: announced once now')
+  t.same(findings.closeBursts(), [])
 })
