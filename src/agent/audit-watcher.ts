@@ -46,6 +46,7 @@ export function denialFingerprint (d: AuditDenial): string {
 interface Pending { readonly denial: AuditDenial, readonly isNew: boolean }
 
 const WAKE_DELAY_MS = 50
+const BATCH_LINES = 2000
 
 export class AuditWatcher implements Watcher {
   readonly name = 'audit'
@@ -55,6 +56,7 @@ export class AuditWatcher implements Watcher {
   #dirWatch: FSWatcher | null = null
   #timer: NodeJS.Timeout | null = null
   #wake: NodeJS.Timeout | null = null
+  #next: NodeJS.Immediate | null = null
   #isRunning = false
   #lastEventAt: number | null = null
   #errors = 0
@@ -78,13 +80,18 @@ export class AuditWatcher implements Watcher {
     this.#o.log.info({ path: this.#o.config.path, state: this.#tailer.health.state }, 'audit watcher started')
   }
 
-  /** Reads what is new: findings and cursor in one transaction, then forbidden.log and syslog. */
+  /**
+   * Reads what is new in batches of BATCH_LINES: findings and cursor in one transaction, then
+   * forbidden.log and syslog. Further batches run on the next turns of the event loop, so catching
+   * up with a large log neither blocks the agent nor makes one huge transaction.
+   */
   tick (): void {
     if (!this.#isRunning) return
     this.#pending = []
     try {
-      this.#o.store.db.transaction(() => this.#tailer.tick())()
+      const hasMore = this.#o.store.db.transaction(() => this.#tailer.tick(BATCH_LINES))()
       this.#emit(this.#pending)
+      if (hasMore) this.#next ??= setImmediate(() => { this.#next = null; this.tick() })
     } catch (err) {
       this.#errors++
       this.#o.log.error({ err, path: this.#o.config.path }, 'reading the audit log failed; retrying on the next change or tick')
@@ -173,6 +180,7 @@ export class AuditWatcher implements Watcher {
     this.#isRunning = false
     if (this.#timer !== null) clearInterval(this.#timer)
     if (this.#wake !== null) clearTimeout(this.#wake)
+    if (this.#next !== null) clearImmediate(this.#next)
     this.#dirWatch?.close()
     this.#dirWatch = null
     this.#tailer.close()

@@ -104,6 +104,9 @@ export class FindingStore implements FindingSink {
   readonly #o: FindingStoreOptions
   readonly #listeners = new Map<FindingKind, Array<(b: ClosedBurst) => void>>()
   readonly #stmts
+  // Made once: better-sqlite3 prepares a transaction's own statements on every db.transaction().
+  readonly #recordTx: (input: FindingInput) => number
+  readonly #closeTx: () => ClosedBurst[]
 
   constructor (db: Database.Database, opts: FindingStoreOptions) {
     this.#db = db
@@ -111,11 +114,15 @@ export class FindingStore implements FindingSink {
     this.#stmts = {
       insert: db.prepare('INSERT INTO findings (kind, severity, observed_at, last_seen_at, subject, message, details, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       byId: db.prepare(`SELECT ${COLUMNS} FROM findings WHERE id = ?`),
-      open: db.prepare('SELECT id FROM findings WHERE fingerprint = ? AND kind = ? AND observed_at > ? ORDER BY id DESC LIMIT 1'),
+      // INDEXED BY: left to itself the planner prefers findings_kind, which scans every recent
+      // finding of the kind per record (quadratic in a flood of distinct denials).
+      open: db.prepare('SELECT id FROM findings INDEXED BY findings_fingerprint WHERE fingerprint = @fp AND last_seen_at > @since AND kind = @kind AND observed_at > @since ORDER BY id DESC LIMIT 1'),
       repeat: db.prepare('UPDATE findings SET count = count + 1, last_seen_at = ? WHERE id = ?'),
-      unreported: db.prepare(`SELECT ${COLUMNS}, reported_count FROM findings WHERE kind = ? AND count > reported_count AND observed_at <= ?`),
+      unreported: db.prepare(`SELECT ${COLUMNS}, reported_count FROM findings INDEXED BY findings_open_bursts WHERE kind = ? AND count > reported_count AND observed_at <= ?`),
       reported: db.prepare('UPDATE findings SET reported_count = ? WHERE id = ?'),
     }
+    this.#recordTx = db.transaction((input: FindingInput) => this.#insertOrCollapse(input))
+    this.#closeTx = db.transaction(() => this.#announceClosed())
   }
 
   #windowMs (kind: FindingKind): number {
@@ -124,21 +131,23 @@ export class FindingStore implements FindingSink {
 
   /** Inserts or collapses; returns the id of the finding the input ended up in. */
   record (input: FindingInput): number {
-    return this.#db.transaction(() => {
-      const now = this.#o.now()
-      const window = this.#windowMs(input.kind)
-      if (input.fingerprint !== undefined && window > 0) {
-        const open = this.#stmts.open.get(input.fingerprint, input.kind, now - window) as { id: number } | undefined
-        if (open !== undefined) {
-          this.#stmts.repeat.run(now, open.id)
-          return open.id
-        }
+    return this.#recordTx(input)
+  }
+
+  #insertOrCollapse (input: FindingInput): number {
+    const now = this.#o.now()
+    const window = this.#windowMs(input.kind)
+    if (input.fingerprint !== undefined && window > 0) {
+      const open = this.#stmts.open.get({ fp: input.fingerprint, kind: input.kind, since: now - window }) as { id: number } | undefined
+      if (open !== undefined) {
+        this.#stmts.repeat.run(now, open.id)
+        return open.id
       }
-      const details = JSON.stringify(input.details ?? {})
-      const id = Number(this.#stmts.insert.run(input.kind, input.severity, now, now, input.subject, input.message, details, input.fingerprint ?? null).lastInsertRowid)
-      this.#o.outbox?.enqueue('finding', findingPayload(this.get(id)))
-      return id
-    })()
+    }
+    const details = JSON.stringify(input.details ?? {})
+    const id = Number(this.#stmts.insert.run(input.kind, input.severity, now, now, input.subject, input.message, details, input.fingerprint ?? null).lastInsertRowid)
+    this.#o.outbox?.enqueue('finding', findingPayload(this.get(id)))
+    return id
   }
 
   get (id: number): Finding {
@@ -160,22 +169,23 @@ export class FindingStore implements FindingSink {
    * the daemon calls it every second.
    */
   closeBursts (): ClosedBurst[] {
-    const closed = this.#db.transaction(() => {
-      const now = this.#o.now()
-      const out: ClosedBurst[] = []
-      for (const kind of FINDING_KINDS) {
-        const window = this.#windowMs(kind)
-        const rows = this.#stmts.unreported.all(kind, now - window) as Array<Row & { reported_count: number }>
-        for (const r of rows) {
-          this.#stmts.reported.run(r.count, r.id)
-          const finding = toFinding(r)
-          this.#o.outbox?.enqueue('finding', findingPayload(finding))
-          out.push({ finding, repeats: r.count - r.reported_count })
-        }
-      }
-      return out
-    })()
+    const closed = this.#closeTx()
     for (const b of closed) for (const listener of this.#listeners.get(b.finding.kind) ?? []) listener(b)
     return closed
+  }
+
+  #announceClosed (): ClosedBurst[] {
+    const now = this.#o.now()
+    const out: ClosedBurst[] = []
+    for (const kind of FINDING_KINDS) {
+      const rows = this.#stmts.unreported.all(kind, now - this.#windowMs(kind)) as Array<Row & { reported_count: number }>
+      for (const r of rows) {
+        this.#stmts.reported.run(r.count, r.id)
+        const finding = toFinding(r)
+        this.#o.outbox?.enqueue('finding', findingPayload(finding))
+        out.push({ finding, repeats: r.count - r.reported_count })
+      }
+    }
+    return out
   }
 }

@@ -4,7 +4,7 @@
  * string per line. With `isReading: false` it binds and never reads, so the queue fills up and
  * logger blocks: a stuck system log.
  */
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 
@@ -34,6 +34,11 @@ export interface SyslogCapture {
   lines (): SyslogLine[]
   /** Polls (50 ms) until `probe` holds; fails after `timeoutMs` naming `what`. */
   until (what: string, probe: (lines: SyslogLine[]) => boolean, timeoutMs?: number): Promise<SyslogLine[]>
+  /**
+   * Every datagram sent before this call has been received: a marker sent after them (datagrams
+   * on a unix socket keep their order) has arrived. The marker is not kept.
+   */
+  settle (): Promise<SyslogLine[]>
 }
 
 /** `<PRI>Mmm dd hh:mm:ss tag[pid]: message`, logger's local socket format. */
@@ -63,7 +68,8 @@ export async function syslogSocket (t: Test, dir: string, opts: { isReading?: bo
     })
   })
   const lines = (): SyslogLine[] => raw.map(parseSyslog)
-  return {
+  let markers = 0
+  const capture: SyslogCapture = {
     path, raw, lines,
     async until (what, probe, timeoutMs = 30_000) {
       for (const end = Date.now() + timeoutMs; Date.now() < end; await new Promise(resolve => setTimeout(resolve, 50))) {
@@ -71,5 +77,13 @@ export async function syslogSocket (t: Test, dir: string, opts: { isReading?: bo
       }
       throw new Error(`timed out waiting for syslog: ${what}; got ${JSON.stringify(raw)}`)
     },
+    async settle () {
+      const marker = `settle-marker-${++markers}`
+      execFileSync('logger', ['-u', path, '--id=1', '-t', 'test-marker', '--', marker])
+      await capture.until(marker, l => l.some(x => x.message === marker))
+      raw.splice(raw.findIndex(d => d.endsWith(`: ${marker}`)), 1)
+      return lines()
+    },
   }
+  return capture
 }
