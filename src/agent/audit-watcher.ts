@@ -107,12 +107,12 @@ export class AuditWatcher implements Watcher {
   }
 
   #denial (d: AuditDenial): void {
-    const id = this.#o.findings.record({
+    const { isNew } = this.#o.findings.recordNew({
       kind: 'audit-denial', severity: 'critical', subject: d.user === '' ? '(unknown user)' : d.user,
       message: d.message === '' ? `HTTP ${d.code}: ${d.verb} ${d.requestUri}` : d.message,
       details: { ...d }, fingerprint: denialFingerprint(d),
     })
-    this.#pending.push({ denial: d, isNew: this.#o.findings.get(id).count === 1 })
+    this.#pending.push({ denial: d, isNew })
     this.#lastEventAt = this.#o.now()
   }
 

@@ -105,7 +105,7 @@ export class FindingStore implements FindingSink {
   readonly #listeners = new Map<FindingKind, Array<(b: ClosedBurst) => void>>()
   readonly #stmts
   // Made once: better-sqlite3 prepares a transaction's own statements on every db.transaction().
-  readonly #recordTx: (input: FindingInput) => number
+  readonly #recordTx: (input: FindingInput) => { id: number, isNew: boolean }
   readonly #closeTx: () => ClosedBurst[]
 
   constructor (db: Database.Database, opts: FindingStoreOptions) {
@@ -131,23 +131,28 @@ export class FindingStore implements FindingSink {
 
   /** Inserts or collapses; returns the id of the finding the input ended up in. */
   record (input: FindingInput): number {
+    return this.#recordTx(input).id
+  }
+
+  /** As record(), and says whether a new finding was made (false: collapsed into an open burst). */
+  recordNew (input: FindingInput): { readonly id: number, readonly isNew: boolean } {
     return this.#recordTx(input)
   }
 
-  #insertOrCollapse (input: FindingInput): number {
+  #insertOrCollapse (input: FindingInput): { id: number, isNew: boolean } {
     const now = this.#o.now()
     const window = this.#windowMs(input.kind)
     if (input.fingerprint !== undefined && window > 0) {
       const open = this.#stmts.open.get({ fp: input.fingerprint, kind: input.kind, since: now - window }) as { id: number } | undefined
       if (open !== undefined) {
         this.#stmts.repeat.run(now, open.id)
-        return open.id
+        return { id: open.id, isNew: false }
       }
     }
     const details = JSON.stringify(input.details ?? {})
     const id = Number(this.#stmts.insert.run(input.kind, input.severity, now, now, input.subject, input.message, details, input.fingerprint ?? null).lastInsertRowid)
     this.#o.outbox?.enqueue('finding', findingPayload(this.get(id)))
-    return id
+    return { id, isNew: true }
   }
 
   get (id: number): Finding {

@@ -58,7 +58,7 @@ t.test('a burst collapses; its final count is queued once when the window closes
   const first = findings.record(denial())
   for (let i = 0; i < 4; i++) {
     clock.now += 10_000
-    t.equal(findings.record(denial()), first, 'same finding')
+    t.same(findings.recordNew(denial()), { id: first, isNew: false }, 'same finding')
   }
   const other = findings.record(denial('bob'))
   t.not(other, first, 'another fingerprint is another finding')
