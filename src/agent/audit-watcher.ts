@@ -60,6 +60,7 @@ export class AuditWatcher implements Watcher {
   #isRunning = false
   #lastEventAt: number | null = null
   #errors = 0
+  readonly #failures = new Map<string, number>()
   #malformedLogged = 0
 
   constructor (opts: AuditWatcherOptions) {
@@ -93,8 +94,7 @@ export class AuditWatcher implements Watcher {
       this.#emit(this.#pending)
       if (hasMore) this.#next ??= setImmediate(() => { this.#next = null; this.tick() })
     } catch (err) {
-      this.#errors++
-      this.#o.log.error({ err, path: this.#o.config.path }, 'reading the audit log failed; retrying on the next change or tick')
+      this.#fail({ err, path: this.#o.config.path }, 'reading the audit log failed; retrying on the next change or tick')
       // The transaction was rolled back: resume from the committed cursor, not the tailer's own.
       this.#tailer.close()
       this.#tailer = this.#newTailer()
@@ -125,9 +125,16 @@ export class AuditWatcher implements Watcher {
       mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
       appendFileSync(file, pending.map(p => `${forbiddenLogRecord(p.denial)}\n`).join(''), { mode: 0o600 })
     } catch (err) {
-      this.#errors++
-      this.#o.log.error({ err, file, lost: pending.length }, 'cannot append to the forbidden log')
+      this.#fail({ err, file, lost: pending.length }, 'cannot append to the forbidden log')
     }
+  }
+
+  /** Counts an error; logs the first of each kind and every hundredth, since a busy log retries often. */
+  #fail (fields: Record<string, unknown>, msg: string): void {
+    this.#errors++
+    const n = (this.#failures.get(msg) ?? 0) + 1
+    this.#failures.set(msg, n)
+    if (n === 1 || n % 100 === 0) this.#o.log.error({ ...fields, times: n }, msg)
   }
 
   #burstClosed (b: ClosedBurst): void {
