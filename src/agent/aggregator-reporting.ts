@@ -70,6 +70,11 @@ export class AggregatorReporting {
     this.#d.outbox.enqueue('scan', scanPayload(f))
   }
 
+  /** Where the watchers queue their findings, so enqueuing wakes the pusher. */
+  get outbox (): Outbox {
+    return this.#d.outbox
+  }
+
   start (scanner: Scanner): void {
     const { config, store, outbox, log, backoff, sleep } = this.#d
     const applier = this.#applier

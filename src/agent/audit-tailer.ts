@@ -38,26 +38,39 @@ export class AuditTailer {
   readonly #o: AuditTailerOptions
   #fd: number | null = null
   #cursor: AuditCursor
+  /** Lines this tick may still read; bounds one tick's work (and its transaction). */
+  #budget = Number.POSITIVE_INFINITY
 
   constructor (opts: AuditTailerOptions) {
     this.#o = opts
     this.#cursor = opts.cursors.get<AuditCursor>(CURSOR) ?? { inode: 0, offset: 0 }
   }
 
-  /** Reads everything new; called by a timer and by tests. */
-  tick (): void {
+  /** Where the next read starts (for health and status). */
+  get cursor (): AuditCursor {
+    return this.#cursor
+  }
+
+  /**
+   * Reads what is new, at most about `maxLines` lines; returns true when it stopped for that
+   * limit (call again: the rest, and a rotated-to file, come next). Called by a timer and by tests.
+   */
+  tick (maxLines = Number.POSITIVE_INFINITY): boolean {
+    this.#budget = maxLines
     const current = statOrNull(this.#o.path)
     if (this.#fd === null) this.#resume(current)
     if (this.#fd !== null) this.#drain(this.#fd)
+    if (this.#budget <= 0) return true
     if (current === null) {
       if (this.#fd === null) this.health.state = 'waiting'
-      return
+      return false
     }
     if (this.#fd !== null && current.ino === this.#cursor.inode) {
       if (current.size < this.#cursor.offset) this.#copytruncated()
-      return
+      return false
     }
     this.#switchTo(current)
+    return this.#budget <= 0
   }
 
   /** After a restart: reopen the cursor's file (maybe rotated away) or start on the current one. */
@@ -83,8 +96,11 @@ export class AuditTailer {
   #copytruncated (): void {
     const copy = this.#siblings().filter(s => s.stats.size >= this.#cursor.offset).sort((a, b) => b.stats.mtimeMs - a.stats.mtimeMs)[0]
     if (copy !== undefined) {
+      // The copy is read to its end at once: its cursor is not kept, so it cannot be resumed.
+      const budget = this.#budget
+      this.#budget = Number.POSITIVE_INFINITY
       const fd = openSync(copy.path, 'r')
-      try { this.#read(fd, this.#cursor.offset) } finally { closeSync(fd) }
+      try { this.#read(fd, this.#cursor.offset) } finally { closeSync(fd); this.#budget = budget }
     }
     this.#save({ inode: this.#cursor.inode, offset: 0 })
     if (this.#fd !== null) this.#drain(this.#fd)
@@ -114,12 +130,13 @@ export class AuditTailer {
       pos += n
       pending = Buffer.concat([pending, buf.subarray(0, n)])
       let nl
-      while ((nl = pending.indexOf(0x0a)) >= 0) {
+      while (this.#budget > 0 && (nl = pending.indexOf(0x0a)) >= 0) {
         if (!skipping) this.#line(pending.subarray(0, nl).toString('utf8'))
         skipping = false
         consumed += nl + 1
         pending = pending.subarray(nl + 1)
       }
+      if (this.#budget <= 0) break
       if (pending.length > MAX_AUDIT_LINE_BYTES && !skipping) {
         // An endless line must not grow memory: count it once and drop it up to its newline.
         this.health.malformed++
@@ -134,6 +151,7 @@ export class AuditTailer {
   }
 
   #line (text: string): void {
+    this.#budget--
     if (text.trim() === '') return
     this.health.lines++
     try {

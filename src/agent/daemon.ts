@@ -18,11 +18,9 @@ import { Scanner } from './scanner.js'
 import { Schedule } from './schedule.js'
 import { openStore, stateDbPath, type Store } from './store.js'
 import { lockStateDir } from './state-lock.js'
-import type { FindingSink, SyslogSink, Watcher } from './finding-types.js'
-import { LogFindingSink, LogSyslogSink } from './log-sinks.js'
-import { systemRoots, type PolicyRoots } from './policy-facts.js'
-import { configThresholds, PolicyWatcher } from './policy-watcher.js'
-import { lsattrProbe } from './policy-writable.js'
+import { startWatchers, type WatcherSet } from './watchers.js'
+import type { FindingSink, SyslogSink } from './finding-types.js'
+import type { PolicyRoots } from './policy-facts.js'
 
 export interface DaemonDeps {
   readonly log: Logger
@@ -32,7 +30,7 @@ export interface DaemonDeps {
   readonly pid: number
   /** Retry timing of the aggregator link; tests inject it so they never wait for real. */
   readonly aggregatorRetry?: Pick<ReportingDeps, 'backoff' | 'sleep'>
-  /** Where the watchers' findings and syslog lines go (findings.ts, syslog.ts); default: the log only. */
+  /** Tests only: where the watchers' findings and syslog lines go instead of the state database and logger(1). */
   readonly watcherSinks?: (store: Store) => { readonly findings: FindingSink, readonly syslog: SyslogSink }
   /** Roots of the container policy files; tests use temporary dirs. Default: /etc and policy.homes. */
   readonly policyRoots?: PolicyRoots
@@ -44,7 +42,7 @@ export interface Daemon {
   readonly settings: RuntimeSettings
   /** Null when the agent runs standalone (no aggregator.url). */
   readonly reporting: AggregatorReporting | null
-  readonly watchers: readonly Watcher[]
+  readonly watchers: WatcherSet
   status (): StatusView
   close (): Promise<void>
 }
@@ -66,7 +64,6 @@ export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promi
   await mkdir(config.stateDir, { recursive: true, mode: 0o700 })
   const lock = lockStateDir(config.stateDir, deps.pid)
   const closers: Array<() => Promise<void> | void> = [() => lock.release()]
-  const watchers: Watcher[] = []
   try {
     const store = openStore(stateDbPath(config.stateDir), { now: deps.now })
     closers.push(() => store.close())
@@ -86,6 +83,8 @@ export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promi
     closers.push(() => scanner.close())
     await reporting?.restore(scanner)
     followDebug(settings, log, config.log.level)
+    const watchers = await startWatchers(config, { store, log, now: deps.now, pid: deps.pid, path: deps.path, outbox: reporting?.outbox ?? null, policyRoots: deps.policyRoots, sinks: deps.watcherSinks })
+    closers.push(() => watchers.close())
     const schedule = new Schedule({ scanner, store, settings, log: log.child({ component: 'schedule' }), now: deps.now })
     const status = (): StatusView => statusView({ config, deps, startedAt, aideVersion: version.text, store, scanner, schedule, reporting, watchers })
     const control = new ControlServer({
@@ -97,7 +96,6 @@ export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promi
     closers.push(() => control.close())
     schedule.start()
     closers.push(() => schedule.close())
-    await startWatchers(config, deps, store, watchers, closers)
     reporting?.start(scanner)
     closers.push(() => reporting?.close())
     log.info({ socket: config.socketPath, aggregator: config.aggregator.url }, 'started')
@@ -110,7 +108,7 @@ export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promi
 
 interface StatusParts {
   config: AgentConfig, deps: DaemonDeps, startedAt: number, aideVersion: string, store: Store, scanner: Scanner, schedule: Schedule, reporting: AggregatorReporting | null
-  watchers: readonly Watcher[]
+  watchers: WatcherSet
 }
 
 function statusView ({ config, deps, startedAt, aideVersion, store, scanner, schedule, reporting, watchers }: StatusParts): StatusView {
@@ -121,7 +119,7 @@ function statusView ({ config, deps, startedAt, aideVersion, store, scanner, sch
     node: config.nodeName, agentVersion: VERSION, aideVersion, pid: deps.pid, startedAt: isoTime(startedAt) as string, stateDir: config.stateDir,
     baseline: b === null ? null : { scanId: b.scanId, createdAt: isoTime(b.createdAt) as string, sha256: b.sha256, size: b.size },
     running: scanner.current, lastScan: last === null ? null : scanView(last), lastCheck: lastCheck === null ? null : scanView(lastCheck),
-    nextCheckAt: isoTime(schedule.nextCheckAt), totals: store.totals(), watchers: watchers.map(w => w.health()), aggregator: reporting?.view() ?? null,
+    nextCheckAt: isoTime(schedule.nextCheckAt), totals: store.totals(), watchers: watchers.health(), aggregator: reporting?.view() ?? null,
   }
 }
 
@@ -145,19 +143,6 @@ function followDebug (settings: RuntimeSettings, log: Logger, level: string): vo
     log.level = next.isDebug ? 'debug' : level
     log.info({ logLevel: log.level }, 'log level changed by the cluster (FileIntegrity debug)')
   })
-}
-
-/** The watchers enabled in the config; each is closed before the store it reports into. */
-async function startWatchers (config: AgentConfig, deps: DaemonDeps, store: Store, watchers: Watcher[], closers: Array<() => Promise<void> | void>): Promise<void> {
-  const log = deps.log
-  const sinks = deps.watcherSinks?.(store) ?? { findings: new LogFindingSink(log.child({ component: 'findings' })), syslog: new LogSyslogSink(log.child({ component: 'syslog' })) }
-  if (config.policy.enabled) {
-    const roots = deps.policyRoots ?? systemRoots(config.policy.homes)
-    const policy = new PolicyWatcher({ ...sinks, roots, thresholds: configThresholds(config.policy.thresholds), probe: lsattrProbe(), log: log.child({ component: 'policy' }), now: deps.now })
-    closers.push(() => policy.close())
-    await policy.start()
-    watchers.push(policy)
-  }
 }
 
 async function closeAll (closers: Array<() => Promise<void> | void>): Promise<void> {

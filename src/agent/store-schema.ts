@@ -75,6 +75,12 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX findings_kind ON findings (kind, observed_at);
   CREATE INDEX findings_fingerprint ON findings (fingerprint, last_seen_at);
   `,
+  // 3: the count already announced (syslog, outbox) per finding, so a collapsed burst's final
+  // count is announced exactly once when its window closes (findings.ts).
+  `
+  ALTER TABLE findings ADD COLUMN reported_count INTEGER NOT NULL DEFAULT 1;
+  CREATE INDEX findings_open_bursts ON findings (kind) WHERE count > reported_count;
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

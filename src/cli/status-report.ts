@@ -2,7 +2,7 @@
  * What `status` shows: the agent's own view when it answers on the socket, otherwise what the state
  * database says (read-only), with the reason the rest is missing.
  */
-import type { AggregatorView, ScanView, StatusView } from '../core/control-api.js'
+import type { AggregatorView, ScanView, StatusView, WatcherHealth } from '../core/control-api.js'
 import { isoTime } from '../core/control-api.js'
 import { isAppError } from '../core/errors.js'
 import { VERSION } from '../core/version.js'
@@ -81,6 +81,13 @@ export function aggregatorPairs (a: AggregatorView, nowMs: number): Array<[strin
   return pairs
 }
 
+/** One line per watcher: `watcher audit: running, last event ..., watches 1, 0 overflows, 0 errors; detail`. */
+export function watcherText (w: WatcherHealth): string {
+  const watches = w.watches === null ? null : `watches ${w.watches}${w.budget === null ? '' : `/${w.budget}`}`
+  const parts = [w.running ? 'running' : 'stopped', `last event ${w.lastEventAt === null ? 'never' : isoSeconds(w.lastEventAt)}`, watches, `${w.overflows} overflows`, `${w.errors} errors`]
+  return parts.filter(p => p !== null).join(', ') + (w.detail === null ? '' : `; ${w.detail}`)
+}
+
 export function renderStatus (r: StatusReport, nowMs = Date.now()): string {
   const b = r.baseline
   const pairs: Array<[string, string]> = [
@@ -94,6 +101,7 @@ export function renderStatus (r: StatusReport, nowMs = Date.now()): string {
   if (r.isAgentRunning) pairs.push(['next check', isoSeconds(r.nextCheckAt)])
   if (r.totals !== null) pairs.push(['scans', `${r.totals.scans} recorded, ${r.totals.failed} failed`])
   if (r.isAgentRunning) pairs.push(...(r.aggregator === null ? [['aggregator', 'none (standalone)'] as [string, string]] : aggregatorPairs(r.aggregator, nowMs)))
+  for (const w of r.watchers ?? []) pairs.push([`watcher ${w.name}`, watcherText(w)])
   for (const p of r.problems) pairs.push(['note', p])
   return renderPairs(pairs)
 }

@@ -77,6 +77,7 @@ export const DEFINITIONS: Readonly<Record<string, Definition>> = {
   'policy.homes': { kind: 'path', default: () => '/home', defaultText: '`/home`', description: 'Directory holding the users\' homes whose `~/.config/containers` is evaluated.' },
   'policy.thresholds': { kind: 'string', default: () => '-c 100', defaultText: '`-c 100`', description: 'podsec threshold letters with Nagios ranges deciding each policy rule\'s syslog prefix and finding severity, as podsec-inotify-check-policy\'s unit passes them (`-c 100`: the rules weighted 101-107 are Critical).' },
   'syslog.enabled': { kind: 'bool', default: () => true, defaultText: 'true', description: 'Write podsec-compatible syslog lines (tags `podsec-inotify-check-*`) through `logger`.' },
+  'syslog.socket': { kind: 'optional-path', default: () => null, defaultText: 'none (the system log)', description: 'Unix socket `logger -u` writes to instead of the system log (`/dev/log`, journald).' },
   // Operations (issue 4).
   'metrics.port': { kind: 'optional-count', min: 1, default: () => null, defaultText: 'none', description: 'Also serve Prometheus metrics on this loopback TCP port (they are always on the control socket).' },
   'mail.to': { kind: 'string', default: () => 'root', defaultText: '`root`', description: 'Recipient of `podsec-fim report --mail`.' },
@@ -123,7 +124,7 @@ export interface AgentConfig {
   }
   readonly containers: { readonly enabled: boolean, readonly storages: readonly string[], readonly ratePerMinute: number }
   readonly policy: { readonly enabled: boolean, readonly homes: string, readonly thresholds: string }
-  readonly syslog: { readonly enabled: boolean }
+  readonly syslog: { readonly enabled: boolean, readonly socket: string | null }
   readonly metrics: { readonly port: number | null }
   readonly mail: {
     readonly to: string

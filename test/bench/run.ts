@@ -5,6 +5,7 @@
  * 1. A full check of a 20,000-file tree through the agent (scanner + report parsing + SQLite)
  *    against a bare `aide --check` with the same rendered config and report options.
  * 2. The agent's idle RSS as a separate process after its first baseline.
+ * 3. Audit-log catch-up through the audit watcher against read + JSON.parse (audit.ts).
  */
 import { execFile, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -16,6 +17,7 @@ import { parseConfig } from '../../src/core/config.js'
 import { startDaemon } from '../../src/agent/daemon.js'
 import { reportArgs } from '../../src/agent/aide-conf.js'
 import { sinkLogger, treeAideConf } from '../helpers/agent.js'
+import { auditRatio } from './audit.js'
 
 const run = promisify(execFile)
 const FILES = Number(process.env.BENCH_FILES ?? 20_000)
@@ -84,6 +86,7 @@ try {
   const tree = makeBigTree(root)
   await checkRatio(root, tree)
   await idleRss(root)
+  await auditRatio(root)
 } finally {
   rmSync(root, { recursive: true, force: true })
 }

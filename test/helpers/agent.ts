@@ -70,6 +70,9 @@ export async function startAgent (t: Test, opts: { overrides?: Record<string, un
     aide: { config: confPath, gracePeriod: 3600, initialDelay: 3600 },
     // The host's /etc/containers and /home are not the test's business; policy tests enable it with their own roots.
     policy: { enabled: false },
+    // Never the node's own audit log, forbidden.log or syslog: tests point them at their own.
+    audit: { path: join(root, 'audit', 'audit.log'), forbiddenLog: join(root, 'kubeapi', 'forbidden.log') },
+    syslog: { enabled: false },
   }, { HOME: root }, opts.overrides)
   const daemon = await startDaemon(config, { log: sinkLogger(logs), now: Date.now, path: process.env.PATH ?? '/usr/bin:/bin', pid: process.pid, ...opts.deps })
   const fixture: AgentFixture = {

@@ -1,0 +1,131 @@
+/**
+ * podsec-compatible syslog lines through logger(1), as the podsec-inotify scripts write them
+ * (`logger -p <prio> -t <script name> "<Prefix>: <text>"`, facility user), so nagwad and the
+ * Icinga/Nagios checks built on it keep working. logger is spawned with an argument array, one at a
+ * time, from a bounded queue: write() never blocks and never throws; when logger is stuck (a full
+ * socket, a hung journald) lines beyond the queue are dropped and counted. `--id=<agent pid>` keeps
+ * the `tag[pid]:` form nagwad's filter needs even on a plain socket.
+ */
+import { spawn } from 'node:child_process'
+import type { Logger } from '../core/log.js'
+import type { SyslogPriority, SyslogSink } from './finding-types.js'
+
+export interface LoggerSyslogOptions {
+  readonly log: Logger
+  readonly pid: number
+  /** `logger -u <socket>`; null writes to the system log (/dev/log, journald). */
+  readonly socket: string | null
+  /** logger(1): a path, or a name looked up in `path`. */
+  readonly binary?: string
+  readonly path?: string
+  readonly maxQueue?: number
+  /** A logger running longer than this is killed and the line counted as failed. */
+  readonly timeoutMs?: number
+}
+
+export interface SyslogStats {
+  readonly sent: number
+  readonly failed: number
+  readonly dropped: number
+  readonly queued: number
+}
+
+interface Line { readonly tag: string, readonly priority: SyslogPriority, readonly message: string }
+
+const MAX_MESSAGE = 8000
+
+/**
+ * One message is one line: a newline inside a file or user name must not forge a second,
+ * `tag[pid]: Critical: ...`-looking line for nagwad's line-based filter. Control characters are
+ * written as \xNN, as the CLI shows them.
+ */
+export function syslogText (message: string): string {
+  const text = message.replace(/[\x00-\x1f\x7f]/g, c => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+  return text.length <= MAX_MESSAGE ? text : `${text.slice(0, MAX_MESSAGE - 1)}…`
+}
+
+/** For syslog.enabled = false. */
+export const NO_SYSLOG: SyslogSink = { write () {} }
+
+export class LoggerSyslog implements SyslogSink {
+  readonly #o: LoggerSyslogOptions
+  readonly #queue: Line[] = []
+  #stats = { sent: 0, failed: 0, dropped: 0 }
+  #running: Promise<void> | null = null
+  #child: ReturnType<typeof spawn> | null = null
+  #isClosed = false
+
+  constructor (opts: LoggerSyslogOptions) {
+    this.#o = opts
+  }
+
+  write (tag: string, priority: SyslogPriority, message: string): void {
+    if (this.#isClosed) return
+    if (this.#queue.length >= (this.#o.maxQueue ?? 1000)) {
+      this.#stats.dropped++
+      if (this.#stats.dropped === 1 || this.#stats.dropped % 1000 === 0) this.#o.log.warn({ dropped: this.#stats.dropped, tag }, 'syslog queue full (logger stuck?); lines dropped')
+      return
+    }
+    this.#queue.push({ tag, priority, message: syslogText(message) })
+    this.#running ??= this.#drain().finally(() => { this.#running = null })
+  }
+
+  stats (): SyslogStats {
+    return { ...this.#stats, queued: this.#queue.length }
+  }
+
+  /** Resolves when every queued line has been handed to logger (for tests and close). */
+  async idle (): Promise<void> {
+    while (this.#running !== null) await this.#running
+  }
+
+  async #drain (): Promise<void> {
+    for (let line = this.#queue.shift(); line !== undefined; line = this.#queue.shift()) {
+      const why = await this.#spawn(line)
+      if (why === null) this.#stats.sent++
+      else {
+        this.#stats.failed++
+        if (this.#stats.failed === 1 || this.#stats.failed % 100 === 0) this.#o.log.warn({ why, failed: this.#stats.failed, tag: line.tag }, 'logger failed; syslog line lost')
+      }
+    }
+  }
+
+  #args (line: Line): string[] {
+    const target = this.#o.socket === null ? [] : ['-u', this.#o.socket]
+    return [...target, `--id=${this.#o.pid}`, '--size', String(MAX_MESSAGE * 4), '-t', line.tag, '-p', `user.${line.priority}`, '--', line.message]
+  }
+
+  /** Runs one logger; resolves with null on success, else why it failed. Never rejects. */
+  #spawn (line: Line): Promise<string | null> {
+    return new Promise(resolve => {
+      const child = spawn(this.#o.binary ?? 'logger', this.#args(line), {
+        stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: this.#o.path ?? '/usr/bin:/bin' },
+      })
+      this.#child = child
+      let stderr = ''
+      child.stderr?.on('data', (b: Buffer) => { stderr = (stderr + b.toString()).slice(-1000) })
+      const timer = setTimeout(() => child.kill('SIGKILL'), this.#o.timeoutMs ?? 10_000)
+      child.once('error', err => { clearTimeout(timer); this.#child = null; resolve(err.message) })
+      child.once('close', (code, signal) => {
+        clearTimeout(timer)
+        this.#child = null
+        resolve(code === 0 ? null : `exit ${code ?? signal ?? '?'}${stderr === '' ? '' : `: ${stderr.trim()}`}`)
+      })
+    })
+  }
+
+  /**
+   * Refuses new lines and lets the queued ones out for at most `timeoutMs` in all; what is
+   * still queued then is dropped (counted) and a running logger is killed.
+   */
+  async close (): Promise<void> {
+    this.#isClosed = true
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<void>(resolve => { timer = setTimeout(resolve, this.#o.timeoutMs ?? 10_000) })
+    await Promise.race([this.idle(), late])
+    clearTimeout(timer)
+    this.#stats.dropped += this.#queue.splice(0).length
+    this.#child?.kill('SIGKILL')
+    await this.idle()
+  }
+}
