@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what podsec-fim and its tests need on a fresh Debian machine, and fails loudly when it
 # cannot: AIDE from Debian (binary only, no cron job, timer or MTA), openssl for test certificates,
-# then the npm packages (better-sqlite3 compiles against the local node headers).
+# promtool (Debian package prometheus) to check our metrics exposition, then the npm packages
+# (better-sqlite3 compiles against the local node headers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v aide >/dev/null || need_apt+=(aide)
 command -v openssl >/dev/null || need_apt+=(openssl)
+command -v promtool >/dev/null || need_apt+=(prometheus)
 command -v make >/dev/null && command -v g++ >/dev/null && command -v python3 >/dev/null || need_apt+=(build-essential python3)
 if ((${#need_apt[@]})); then
   if [ "$(id -u)" != 0 ]; then
@@ -17,6 +19,10 @@ if ((${#need_apt[@]})); then
   echo "deps: installing ${need_apt[*]} from Debian" >&2
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+  # We want promtool only; the package also enables a Prometheus server on :9090 where systemd runs.
+  if [[ " ${need_apt[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
+    systemctl disable --now prometheus.service >&2 || true
+  fi
 fi
 aide --version 2>&1 | head -1 >&2
 

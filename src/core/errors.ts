@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   PFIM_USAGE: 'the command line is invalid',
   PFIM_AUDIT_LINE_INVALID: 'a kube-apiserver audit log line is not a well-formed audit.k8s.io/v1 event (counted and skipped)',
   PFIM_PROTOCOL_INVALID: 'a protocol body (agent <-> aggregator) has a missing, unknown or mistyped field',
+  PFIM_METRIC_INVALID: 'a metric name, label set, bucket list or value is not valid for Prometheus (a programming error)',
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES
@@ -77,6 +78,13 @@ export class ControlError extends AppError {
     super(code, message, details)
     this.name = 'ControlError'
     this.status = details.status ?? 500
+  }
+}
+
+export class MetricError extends AppError {
+  constructor (message: string, details: ErrorDetails = {}) {
+    super('PFIM_METRIC_INVALID', message, details)
+    this.name = 'MetricError'
   }
 }
 
