@@ -8,7 +8,10 @@ import { isoTime, type StatusView } from '../core/control-api.js'
 import type { Logger } from '../core/log.js'
 import { VERSION } from '../core/version.js'
 import { aideVersion } from './aide-process.js'
-import { ControlServer } from './control-server.js'
+import { EXPOSITION_CONTENT_TYPE } from '../core/metrics.js'
+import { AgentMetrics } from './agent-metrics.js'
+import { ControlServer, TextBody, type ControlRoutes } from './control-server.js'
+import { MetricsServer } from './metrics-server.js'
 import { scanView } from './scan-view.js'
 import { Scanner } from './scanner.js'
 import { Schedule } from './schedule.js'
@@ -71,13 +74,16 @@ export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promi
         nextCheckAt: isoTime(schedule.nextCheckAt), totals: store.totals(), watchers: [],
       }
     }
+    const metrics = new AgentMetrics({ store, now: deps.now })
     const control = new ControlServer({
       status,
       check: async () => ({ scan: scanView(await scanner.run('check', 'manual')) }),
       reinit: async () => ({ scan: scanView(await scanner.run('init', 'manual')) }),
+      ...metricsRoutes(metrics, status),
     }, log.child({ component: 'control' }))
     await control.listen(config.socketPath)
     closers.push(() => control.close())
+    await listenMetrics(config.metrics.port, () => metrics.collect(status()).render(), log, closers)
     schedule.start()
     closers.push(() => schedule.close())
     log.info({ socket: config.socketPath }, 'started')
@@ -86,6 +92,22 @@ export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promi
     await closeAll(closers)
     throw err
   }
+}
+
+/** The metrics on the control socket: the exposition, and the same as JSON for `podsec-fim metrics --json`. */
+function metricsRoutes (metrics: AgentMetrics, status: () => StatusView): Pick<ControlRoutes, 'metrics' | 'metricsJson'> {
+  return {
+    metrics: () => new TextBody(metrics.collect(status()).render(), EXPOSITION_CONTENT_TYPE),
+    metricsJson: () => ({ metrics: metrics.collect(status()).toJSON() }),
+  }
+}
+
+/** With metrics.port set, the exposition on loopback TCP too (closed with the daemon). */
+async function listenMetrics (port: number | null, render: () => string, log: Logger, closers: Array<() => Promise<void> | void>): Promise<void> {
+  if (port === null) return
+  const tcp = new MetricsServer(render, log.child({ component: 'metrics' }))
+  closers.push(() => tcp.close())
+  await tcp.listen(port)
 }
 
 async function closeAll (closers: Array<() => Promise<void> | void>): Promise<void> {

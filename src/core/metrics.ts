@@ -225,6 +225,22 @@ export class Histogram extends Family<HistogramCell> {
     cell.count += 1
   }
 
+  /**
+   * Sets a whole series from counts kept elsewhere (SQLite): `cumulative[i]` observations were
+   * <= buckets[i]; `count` is all of them (the +Inf bucket).
+   */
+  set (labels: Labels, value: { cumulative: readonly number[], sum: number, count: number }): void {
+    const c = value.cumulative
+    const ok = c.length === this.buckets.length && [...c, value.count].every((n, i) => Number.isInteger(n) && n >= (i === 0 ? 0 : c[i - 1] as number))
+    if (!ok || typeof value.sum !== 'number' || Number.isNaN(value.sum)) {
+      throw new MetricError(`metric ${this.name}: bucket counts must be ${this.buckets.length} non-decreasing integers up to count, got [${c.join(', ')}] of ${value.count}`, { where: this.name })
+    }
+    const cell = this.series(labels, true) as HistogramCell
+    cell.counts = [...c]
+    cell.sum = value.sum
+    cell.count = value.count
+  }
+
   /** Count and sum of one series (zeros when it has none). */
   get (labels: Labels = {}): { count: number, sum: number } {
     const cell = this.series(labels, false)
