@@ -1,7 +1,7 @@
 /** The agent's metrics from a real agent (real AIDE, SQLite, control socket) and from a real store. */
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -129,4 +129,15 @@ t.test('findings, outbox backlog and watcher health from a real state database',
   t.equal(sampleValue(m, `${P}baseline_timestamp_seconds`), undefined, 'no baseline, no timestamp')
   t.equal(sampleValue(m, `${P}scans_total`, { kind: 'init', condition: 'Succeeded' }), 0)
   t.equal(sampleValue(m, `${P}scan_duration_seconds_count`, { kind: 'init' }), 0)
+})
+
+t.test('every metric family is documented in the README\'s metrics table, and nothing else is', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'pfim-m-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const store = openStore(stateDbPath(dir))
+  t.teardown(() => store.close())
+  const names = (new AgentMetrics({ store, now: Date.now }).collect(statusWith([])).toJSON() as Array<{ name: string }>).map(f => f.name)
+  const readme = readFileSync('README.md', 'utf8')
+  const documented = new Set([...readme.matchAll(/`(podsec_fim_agent_[a-z_]+)`/g)].map(m => m[1]))
+  t.same([...documented].sort(), [...names].sort())
 })
