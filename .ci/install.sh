@@ -19,6 +19,10 @@
 # (in u7s-admin's $XDG_STATE_HOME) is never touched by either action.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# u7s-admin must read the config and the package whatever umask root has. install -m/-D and the
+# chmod in copy_package set every mode already (the test installs under umask 077); this keeps any
+# later addition that creates files another way from inheriting a strict umask.
+umask 022
 
 ACTION="${1:-}"
 DESTDIR="${DESTDIR:-}"
@@ -49,12 +53,14 @@ is_user_unit () { grep -Eq '^[A-Za-z]+=(.*[ =])?rootlesskit\.service( |$)' "$1";
 
 with_prefix () { sed "s|/usr/bin/podsec-fim|$PREFIX/bin/podsec-fim|g" "$1"; }
 
-# Production packages from package-lock.json (top-level entries; nested ones come with their parent).
+# Production packages from package-lock.json, as `required|optional <path>` (top-level entries;
+# nested ones come with their parent).
 production_packages () {
   node -e '
     const lock = JSON.parse(require("fs").readFileSync("package-lock.json", "utf8"))
     for (const [key, p] of Object.entries(lock.packages)) {
-      if (key !== "" && p.dev !== true && !key.slice("node_modules/".length).includes("node_modules/")) console.log(key)
+      if (key === "" || p.dev === true || key.slice("node_modules/".length).includes("node_modules/")) continue
+      console.log(`${p.optional === true ? "optional" : "required"} ${key}`)
     }'
 }
 
@@ -63,9 +69,11 @@ copy_package () {
   install -d -m 0755 "$stage" "$stage/node_modules"
   install -m 0644 package.json package-lock.json "$stage/"
   cp -R dist bin "$stage/"
-  local pkg
-  while IFS= read -r pkg; do
-    [ -d "$pkg" ] || { note "$pkg is missing from node_modules: run make build first"; exit 66; }
+  local need pkg
+  while read -r need pkg; do
+    # An optional package (a platform-specific binary) may rightly be absent from this build.
+    [ -d "$pkg" ] || [ "$need" = optional ] || { note "$pkg is missing from node_modules: run make build first"; exit 66; }
+    [ -d "$pkg" ] || continue
     install -d -m 0755 "$stage/$(dirname "$pkg")"
     cp -RL "$pkg" "$stage/$pkg"
   done < <(production_packages)

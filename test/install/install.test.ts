@@ -65,8 +65,14 @@ function run (bin: string, args: string[], env: Record<string, string> = {}): Sp
 
 t.test('make install puts the package under DESTDIR; the installed CLI runs from there', async t => {
   const dest = tempDir(t, 'pfim-dest-')
+  // A root with a strict umask must still leave everything readable by u7s-admin.
+  const umask = process.umask(0o077)
   const r = make('install', { DESTDIR: dest })
+  process.umask(umask)
   t.equal(r.status, 0, r.stderr)
+  for (const [path, mode] of [['etc/podsec/fim', 0o755], ['etc/podsec/fim/agent.json', 0o644], ['usr/share/doc/podsec-fim', 0o755], ['usr/lib/podsec-fim/dist/cli/main.js', 0o644], ['usr/lib/podsec-fim/bin/podsec-fim.js', 0o755]] as const) {
+    t.equal(lstatSync(join(dest, path)).mode & 0o777, mode, `${path} is ${mode.toString(8)}`)
+  }
   const bin = join(dest, 'usr/bin/podsec-fim')
   t.equal(readlinkSync(bin), '../lib/podsec-fim/bin/podsec-fim.js', 'binaries are relative symlinks into the package')
   t.equal(readlinkSync(join(dest, 'usr/bin/podsec-fim-agent')), '../lib/podsec-fim/bin/podsec-fim-agent.js')
@@ -75,7 +81,6 @@ t.test('make install puts the package under DESTDIR; the installed CLI runs from
   t.notOk(existsSync(join(dest, 'usr/lib/podsec-fim/node_modules/better-sqlite3/deps')), 'nor the SQLite sources')
   t.equal(readFileSync(join(dest, 'usr/lib/systemd/user/podsec-fim-agent.service'), 'utf8'), readFileSync(join(REPO, 'systemd/podsec-fim-agent.service'), 'utf8'), 'the agent is a user unit')
   t.equal(readFileSync(join(dest, 'etc/podsec/fim/agent.json'), 'utf8'), readFileSync(join(REPO, 'etc/agent.example.json'), 'utf8'))
-  t.equal(lstatSync(join(dest, 'etc/podsec/fim/agent.json')).mode & 0o777, 0o644)
 
   const version = run(bin, ['--version'])
   t.equal(version.status, 0, version.stderr)
