@@ -15,13 +15,15 @@ const CONDITIONS = ['Succeeded', 'Failed', 'Errored', 'Interrupted'] as const
 /** AIDE runs take seconds on a small tree and up to an hour on a big node. */
 export const SCAN_DURATION_BUCKETS: readonly number[] = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600]
 
-function durationSql (): string {
+/** Counts and durations of finished scans in one pass over the table (it keeps every summary). */
+function scanStatsSql (): string {
   const buckets = SCAN_DURATION_BUCKETS.map((b, i) => `sum(ms <= ${b * 1000}) AS b${i}`).join(', ')
-  // Interrupted scans ran until the agent died, not until AIDE finished: not a duration of a scan.
-  return `SELECT kind, count(*) AS n, total(ms) / 1000.0 AS sum, ${buckets}
-    FROM (SELECT kind, finished_at - started_at AS ms FROM scans WHERE finished_at IS NOT NULL AND condition IN ('Succeeded', 'Failed', 'Errored'))
-    GROUP BY kind`
+  return `SELECT kind, condition, count(*) AS n, total(ms) / 1000.0 AS sum, ${buckets}
+    FROM (SELECT kind, condition, finished_at - started_at AS ms FROM scans WHERE condition <> 'Running')
+    GROUP BY kind, condition`
 }
+
+type ScanStatsRow = Record<string, number> & { kind: string, condition: string, n: number, sum: number }
 
 function seconds (ms: number | null): number | null {
   return ms === null ? null : ms / 1000
@@ -36,8 +38,7 @@ export class AgentMetrics {
   readonly #now: () => number
   readonly #store: Store
   readonly #outbox: Outbox
-  readonly #scans: Database.Statement
-  readonly #durations: Database.Statement
+  readonly #scanStats: Database.Statement
   readonly #findings: Database.Statement
 
   constructor (deps: AgentMetricsDeps) {
@@ -45,8 +46,7 @@ export class AgentMetrics {
     this.#store = deps.store
     const db = deps.store.db
     this.#outbox = new Outbox(db, deps.now)
-    this.#scans = db.prepare("SELECT kind, condition, count(*) AS n FROM scans WHERE condition <> 'Running' GROUP BY kind, condition")
-    this.#durations = db.prepare(durationSql())
+    this.#scanStats = db.prepare(scanStatsSql())
     this.#findings = db.prepare('SELECT kind, severity, sum(count) AS n FROM findings GROUP BY kind, severity')
   }
 
@@ -75,12 +75,19 @@ export class AgentMetrics {
   #scanCounts (reg: MetricsRegistry): void {
     const total = reg.counter({ name: `${P}scans_total`, help: 'Finished scans by kind and condition (kept in the state database, so they survive restarts).', labelNames: ['kind', 'condition'] })
     for (const kind of KINDS) for (const condition of CONDITIONS) total.ensure({ kind, condition })
-    for (const r of this.#scans.all() as Array<{ kind: string, condition: string, n: number }>) total.set({ kind: r.kind, condition: r.condition }, r.n)
     const duration = reg.histogram({ name: `${P}scan_duration_seconds`, help: 'How long finished scans took (Interrupted ones excluded).', labelNames: ['kind'], buckets: SCAN_DURATION_BUCKETS })
-    for (const kind of KINDS) duration.ensure({ kind })
-    for (const r of this.#durations.all() as Array<Record<string, number> & { kind: string, n: number, sum: number }>) {
-      duration.set({ kind: r.kind }, { cumulative: SCAN_DURATION_BUCKETS.map((_b, i) => r[`b${i}`] ?? 0), sum: r.sum, count: r.n })
+    const byKind = new Map<string, { cumulative: number[], sum: number, count: number }>(KINDS.map(k => [k, { cumulative: SCAN_DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 }]))
+    for (const r of this.#scanStats.all() as ScanStatsRow[]) {
+      total.set({ kind: r.kind, condition: r.condition }, r.n)
+      // Interrupted scans ran until the agent died, not until AIDE finished: not a scan's duration.
+      if (r.condition === 'Interrupted') continue
+      const d = byKind.get(r.kind) ?? { cumulative: SCAN_DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 }
+      SCAN_DURATION_BUCKETS.forEach((_b, i) => { d.cumulative[i] = (d.cumulative[i] as number) + (r[`b${i}`] ?? 0) })
+      d.sum += r.sum
+      d.count += r.n
+      byKind.set(r.kind, d)
     }
+    for (const [kind, d] of byKind) duration.set({ kind }, d)
   }
 
   #lastScans (reg: MetricsRegistry, status: StatusView): void {
