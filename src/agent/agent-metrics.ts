@@ -59,6 +59,7 @@ export class AgentMetrics {
     this.#findingCounts(reg)
     this.#backlog(reg)
     watcherMetrics(reg, status)
+    aggregatorMetrics(reg, status)
     return reg
   }
 
@@ -141,4 +142,16 @@ function watcherMetrics (reg: MetricsRegistry, status: StatusView): void {
     errors.set(l, w.errors)
     if (w.lastEventAt !== null) lastEvent.set(l, Date.parse(w.lastEventAt) / 1000)
   }
+}
+
+/** The link to the aggregator; absent when the agent runs standalone (no aggregator.url). */
+function aggregatorMetrics (reg: MetricsRegistry, status: StatusView): void {
+  const connected = reg.gauge({ name: `${P}aggregator_connected`, help: '1 while the aggregator accepts the agent\'s requests (absent when standalone).' })
+  const lastAck = reg.gauge({ name: `${P}aggregator_last_ack_timestamp_seconds`, help: 'When the aggregator last acknowledged reports, in seconds since the epoch.' })
+  const held = reg.gauge({ name: `${P}held`, help: '1 while the cluster holds checks off (FileIntegrity holdoff).' })
+  const link = status.aggregator
+  if (link === null) return
+  connected.set({}, link.isConnected ? 1 : 0)
+  if (link.lastAckAt !== null) lastAck.set({}, Date.parse(link.lastAckAt) / 1000)
+  held.set({}, link.isHeld ? 1 : 0)
 }

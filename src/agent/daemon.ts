@@ -7,11 +7,15 @@ import type { AgentConfig } from '../core/config.js'
 import { isoTime, type StatusView } from '../core/control-api.js'
 import type { Logger } from '../core/log.js'
 import { VERSION } from '../core/version.js'
-import { aideVersion } from './aide-process.js'
 import { EXPOSITION_CONTENT_TYPE } from '../core/metrics.js'
+import { aideVersion } from './aide-process.js'
 import { AgentMetrics } from './agent-metrics.js'
+import { AggregatorReporting, type ReportingDeps } from './aggregator-reporting.js'
 import { ControlServer, TextBody, type ControlRoutes } from './control-server.js'
+import { CursorStore } from './cursor-store.js'
 import { MetricsServer } from './metrics-server.js'
+import { Outbox } from './outbox.js'
+import { ownSettings, RuntimeSettings } from './runtime-settings.js'
 import { scanView } from './scan-view.js'
 import { Scanner } from './scanner.js'
 import { Schedule } from './schedule.js'
@@ -24,11 +28,16 @@ export interface DaemonDeps {
   /** PATH used to find and run AIDE. */
   readonly path: string
   readonly pid: number
+  /** Retry timing of the aggregator link; tests inject it so they never wait for real. */
+  readonly aggregatorRetry?: Pick<ReportingDeps, 'backoff' | 'sleep'>
 }
 
 export interface Daemon {
   readonly store: Store
   readonly scanner: Scanner
+  readonly settings: RuntimeSettings
+  /** Null when the agent runs standalone (no aggregator.url). */
+  readonly reporting: AggregatorReporting | null
   status (): StatusView
   close (): Promise<void>
 }
@@ -60,20 +69,17 @@ export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promi
     }
     const prune = (): void => store.prune(config.retention.maxScans, config.retention.maxAgeDays)
     prune()
-    const scanner = new Scanner({ store, stateDir: config.stateDir, aide: config.aide, version, path: deps.path, log: log.child({ component: 'scanner' }), now: deps.now, onFinished: prune })
+    const settings = new RuntimeSettings(ownSettings(config.aide))
+    const reporting = await startReporting(config, deps, store, settings, version.text)
+    const scanner = new Scanner({
+      store, stateDir: config.stateDir, aide: config.aide, settings, version, path: deps.path, log: log.child({ component: 'scanner' }), now: deps.now,
+      onFinished: prune, onFinishing: reporting === null ? undefined : f => reporting.onScanFinishing(f),
+    })
     closers.push(() => scanner.close())
-    const schedule = new Schedule({ scanner, store, gracePeriodMs: config.aide.gracePeriod * 1000, initialDelayMs: config.aide.initialDelay * 1000, log: log.child({ component: 'schedule' }), now: deps.now })
-    const status = (): StatusView => {
-      const b = store.currentBaseline()
-      const last = store.lastScan()
-      const lastCheck = store.lastScan('check')
-      return {
-        node: config.nodeName, agentVersion: VERSION, aideVersion: version.text, pid: deps.pid, startedAt: isoTime(startedAt) as string, stateDir: config.stateDir,
-        baseline: b === null ? null : { scanId: b.scanId, createdAt: isoTime(b.createdAt) as string, sha256: b.sha256, size: b.size },
-        running: scanner.current, lastScan: last === null ? null : scanView(last), lastCheck: lastCheck === null ? null : scanView(lastCheck),
-        nextCheckAt: isoTime(schedule.nextCheckAt), totals: store.totals(), watchers: [],
-      }
-    }
+    await reporting?.restore(scanner)
+    followDebug(settings, log, config.log.level)
+    const schedule = new Schedule({ scanner, store, settings, log: log.child({ component: 'schedule' }), now: deps.now })
+    const status = (): StatusView => statusView({ config, deps, startedAt, aideVersion: version.text, store, scanner, schedule, reporting })
     const metrics = new AgentMetrics({ store, now: deps.now })
     const control = new ControlServer({
       status,
@@ -86,8 +92,10 @@ export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promi
     await listenMetrics(config.metrics.port, () => metrics.collect(status()).render(), log, closers)
     schedule.start()
     closers.push(() => schedule.close())
-    log.info({ socket: config.socketPath }, 'started')
-    return { store, scanner, status, close: () => closeAll(closers) }
+    reporting?.start(scanner)
+    closers.push(() => reporting?.close())
+    log.info({ socket: config.socketPath, aggregator: config.aggregator.url }, 'started')
+    return { store, scanner, settings, reporting, status, close: () => closeAll(closers) }
   } catch (err) {
     await closeAll(closers)
     throw err
@@ -108,6 +116,44 @@ async function listenMetrics (port: number | null, render: () => string, log: Lo
   const tcp = new MetricsServer(render, log.child({ component: 'metrics' }))
   closers.push(() => tcp.close())
   await tcp.listen(port)
+}
+
+interface StatusParts {
+  config: AgentConfig, deps: DaemonDeps, startedAt: number, aideVersion: string, store: Store, scanner: Scanner, schedule: Schedule, reporting: AggregatorReporting | null
+}
+
+function statusView ({ config, deps, startedAt, aideVersion, store, scanner, schedule, reporting }: StatusParts): StatusView {
+  const b = store.currentBaseline()
+  const last = store.lastScan()
+  const lastCheck = store.lastScan('check')
+  return {
+    node: config.nodeName, agentVersion: VERSION, aideVersion, pid: deps.pid, startedAt: isoTime(startedAt) as string, stateDir: config.stateDir,
+    baseline: b === null ? null : { scanId: b.scanId, createdAt: isoTime(b.createdAt) as string, sha256: b.sha256, size: b.size },
+    running: scanner.current, lastScan: last === null ? null : scanView(last), lastCheck: lastCheck === null ? null : scanView(lastCheck),
+    nextCheckAt: isoTime(schedule.nextCheckAt), totals: store.totals(), watchers: [], aggregator: reporting?.view() ?? null,
+  }
+}
+
+/** Only with aggregator.url. Its close() is the last one pushed, so on stop it runs first. */
+async function startReporting (config: AgentConfig, deps: DaemonDeps, store: Store, settings: RuntimeSettings, aideVersion: string): Promise<AggregatorReporting | null> {
+  const url = config.aggregator.url
+  if (url === null) return null
+  const cursors = new CursorStore(store.db, deps.now)
+  const holder: { reporting: AggregatorReporting | null } = { reporting: null }
+  const outbox = new Outbox(store.db, deps.now, () => holder.reporting?.pusher.notify())
+  holder.reporting = await AggregatorReporting.create({
+    config: { ...config, aggregator: { ...config.aggregator, url } }, store, outbox, cursors, settings, log: deps.log, now: deps.now, aideVersion, ...deps.aggregatorRetry,
+  })
+  return holder.reporting
+}
+
+/** The cluster's `debug` turns the agent's log up to debug, and back to the configured level. */
+function followDebug (settings: RuntimeSettings, log: Logger, level: string): void {
+  settings.subscribe((next, prev) => {
+    if (next.isDebug === prev.isDebug) return
+    log.level = next.isDebug ? 'debug' : level
+    log.info({ logLevel: log.level }, 'log level changed by the cluster (FileIntegrity debug)')
+  })
 }
 
 async function closeAll (closers: Array<() => Promise<void> | void>): Promise<void> {

@@ -23,8 +23,16 @@ export const ERROR_CODES = {
   PFIM_USAGE: 'the command line is invalid',
   PFIM_AUDIT_LINE_INVALID: 'a kube-apiserver audit log line is not a well-formed audit.k8s.io/v1 event (counted and skipped)',
   PFIM_PROTOCOL_INVALID: 'a protocol body (agent <-> aggregator) has a missing, unknown or mistyped field',
+  PFIM_KUBECONFIG_INVALID: 'a kubeconfig (or the in-cluster service account files) is missing, unreadable or lacks a field',
+  PFIM_KUBE_API: 'the Kubernetes API server refused or failed a request',
+  PFIM_UNAUTHENTICATED: 'a request to the aggregator carried no valid node credential',
+  PFIM_FORBIDDEN: 'a node tried to speak for another node or a resource it may not touch',
   PFIM_METRICS_UNAVAILABLE: 'the agent cannot listen on metrics.port (in use, or not permitted)',
   PFIM_METRIC_INVALID: 'a metric name, label set, bucket list or value is not valid for Prometheus (a programming error)',
+  PFIM_AGGREGATOR_CREDENTIALS: 'the aggregator credentials (certificate, key, CA, token, or the kubeconfig they come from) are missing or malformed',
+  PFIM_AGGREGATOR_UNAVAILABLE: 'the aggregator could not be reached or answered 429/5xx (retried with backoff)',
+  PFIM_AGGREGATOR_REJECTED: 'the aggregator refused the agent (HTTP 400/401/403) or answered for another node',
+  PFIM_AGENT_HELD: 'checks are held off by the cluster (FileIntegrity holdoff) until it is released',
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

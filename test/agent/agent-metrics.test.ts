@@ -85,7 +85,7 @@ function statusWith (watchers: StatusView['watchers']): StatusView {
   return {
     node: 'n1', agentVersion: '0.1.0', aideVersion: 'AIDE 0.18.3', pid: 1, startedAt: '2026-01-01T00:00:00.000Z', stateDir: '/s',
     baseline: null, running: { kind: 'check' }, lastScan: null, lastCheck: null, nextCheckAt: '2026-01-01T00:15:00.000Z',
-    totals: { scans: 0, failed: 0 }, watchers,
+    totals: { scans: 0, failed: 0 }, watchers, aggregator: null,
   }
 }
 
@@ -129,6 +129,20 @@ t.test('findings, outbox backlog and watcher health from a real state database',
   t.equal(sampleValue(m, `${P}baseline_timestamp_seconds`), undefined, 'no baseline, no timestamp')
   t.equal(sampleValue(m, `${P}scans_total`, { kind: 'init', condition: 'Succeeded' }), 0)
   t.equal(sampleValue(m, `${P}scan_duration_seconds_count`, { kind: 'init' }), 0)
+  t.equal(sampleValue(m, `${P}aggregator_connected`), undefined, 'standalone: no aggregator link series')
+  t.equal(sampleValue(m, `${P}held`), undefined)
+})
+
+t.test('the aggregator link: connected, last acknowledgement, holdoff', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'pfim-m-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const store = openStore(stateDbPath(dir))
+  t.teardown(() => store.close())
+  const aggregator = { url: 'https://10.96.0.50:8443', isConnected: false, lastAckSeq: 41, lastAckAt: '2026-01-01T00:10:00.000Z', backlog: 3, oldestAt: null, lastError: 'ECONNREFUSED', lastErrorAt: null, directiveVersion: '7', isHeld: true }
+  const m = parseExposition(new AgentMetrics({ store, now: Date.now }).collect({ ...statusWith([]), aggregator }).render())
+  t.equal(sampleValue(m, `${P}aggregator_connected`), 0)
+  t.equal(sampleValue(m, `${P}aggregator_last_ack_timestamp_seconds`), Date.parse('2026-01-01T00:10:00Z') / 1000)
+  t.equal(sampleValue(m, `${P}held`), 1)
 })
 
 t.test('durations: buckets and sums per kind; Interrupted scans are counted but have no duration', async t => {

@@ -142,18 +142,20 @@ t.test('units go to user or system by whether they live beside rootlesskit.servi
   const r = script(src, 'install', env)
   t.equal(r.status, 0, r.stderr)
   const files = listFiles(dest).filter(f => !f.startsWith('usr/local/lib/podsec-fim/'))
+  const bins = readdirSync(join(src, 'bin')).map(f => `usr/local/bin/${f.replace(/\.js$/, '')}`)
+  const manifests = readdirSync(join(src, 'etc/kubernetes')).map(f => `usr/local/share/podsec-fim/kubernetes/${f}`)
+  t.ok(manifests.includes('usr/local/share/podsec-fim/kubernetes/10-crd.yaml'))
   t.same(files, [
     'etc/podsec/crontabs/podsec-fim',
     'etc/podsec/fim/agent.json',
-    'usr/local/bin/podsec-fim',
-    'usr/local/bin/podsec-fim-agent',
+    ...bins,
     'usr/local/lib/systemd/system/podsec-fim-aggregator.service',
     'usr/local/lib/systemd/user/podsec-fim-agent.service',
     'usr/local/share/doc/podsec-fim/README.md',
-    'usr/local/share/podsec-fim/kubernetes/10-crd.yaml',
+    ...manifests,
     'usr/local/share/podsec-fim/pristine/etc/podsec/crontabs/podsec-fim',
     'usr/local/share/podsec-fim/pristine/etc/podsec/fim/agent.json',
-  ])
+  ].sort())
   t.match(readFileSync(join(dest, 'usr/local/lib/systemd/user/podsec-fim-agent.service'), 'utf8'), /^ExecStart=\S+nsenter_u7s \/usr\/local\/bin\/podsec-fim-agent --config \/etc\/podsec\/fim\/agent.json$/m)
   t.match(readFileSync(join(dest, 'usr/local/lib/systemd/system/podsec-fim-aggregator.service'), 'utf8'), 'ExecStart=/usr/local/bin/podsec-fim-aggregator ')
   t.equal(readFileSync(join(dest, 'etc/podsec/crontabs/podsec-fim'), 'utf8'), '0 7 * * * /usr/local/bin/podsec-fim report --mail\n')

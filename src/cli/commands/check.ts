@@ -20,7 +20,7 @@ export const check: CommandSpec = {
   name: 'check',
   description: 'Run a full AIDE check on the agent now and wait for the result (minutes on a real node; a scan already running finishes first).',
   example: 'nsenter_u7s podsec-fim check',
-  exits: [[0, 'Succeeded: no differences'], [1, 'Failed: files differ from the baseline'], [2, 'Errored or Interrupted'], [3, 'could not run: no agent listening, bad config, the agent refused'], [64, 'usage error']],
+  exits: [[0, 'Succeeded: no differences'], [1, 'Failed: files differ from the baseline'], [2, 'Errored or Interrupted'], [3, 'could not run: no agent listening, bad config, the agent refused, checks held off by the cluster (holdoff)'], [64, 'usage error']],
   couldNotRunExit: EXIT.NOT_RUNNING,
   async run (ctx) {
     const socket = ctx.socketPath()
