@@ -1,6 +1,12 @@
 # The two commands of the README's quick start, and what they stand on.
 # Everything here calls scripts with argument lists; no logic lives in make.
-.PHONY: deps build demo test testbed lint bench
+.PHONY: deps build demo test testbed lint bench install uninstall
+
+# make install DESTDIR=/tmp/stage PREFIX=/usr: see .ci/install.sh for the layout. install does not
+# build (run make build first, as the user who builds), so it never runs npm as root.
+PREFIX ?= /usr
+SYSCONFDIR ?= /etc
+DESTDIR ?=
 
 deps:
 	bash .ci/deps.sh
@@ -22,3 +28,9 @@ lint: deps
 
 bench: build
 	npm run bench
+
+install:
+	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SYSCONFDIR="$(SYSCONFDIR)" bash .ci/install.sh install
+
+uninstall:
+	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SYSCONFDIR="$(SYSCONFDIR)" bash .ci/install.sh uninstall

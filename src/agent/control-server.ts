@@ -13,21 +13,31 @@ import type { Logger } from '../core/log.js'
 
 export type Handler = () => Promise<unknown> | unknown
 
+/** A handler's answer sent as is instead of as JSON (the metrics exposition). */
+export class TextBody {
+  constructor (readonly text: string, readonly contentType: string) {}
+}
+
 export interface ControlRoutes {
   readonly status: Handler
   readonly check: Handler
   readonly reinit: Handler
+  readonly metrics: Handler
+  readonly metricsJson: Handler
 }
 
 const TABLE: ReadonlyArray<readonly [string, string, keyof ControlRoutes]> = [
   ['GET', CONTROL_PATHS.status, 'status'],
   ['POST', CONTROL_PATHS.check, 'check'],
   ['POST', CONTROL_PATHS.reinit, 'reinit'],
+  ['GET', CONTROL_PATHS.metrics, 'metrics'],
+  ['GET', CONTROL_PATHS.metricsJson, 'metricsJson'],
 ]
 
 function send (res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body)
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+  const text = body instanceof TextBody ? body.text : JSON.stringify(body)
+  const type = body instanceof TextBody ? body.contentType : 'application/json'
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) })
   res.end(text)
 }
 

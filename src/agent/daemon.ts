@@ -7,10 +7,13 @@ import type { AgentConfig } from '../core/config.js'
 import { isoTime, type StatusView } from '../core/control-api.js'
 import type { Logger } from '../core/log.js'
 import { VERSION } from '../core/version.js'
+import { EXPOSITION_CONTENT_TYPE } from '../core/metrics.js'
 import { aideVersion } from './aide-process.js'
+import { AgentMetrics } from './agent-metrics.js'
 import { AggregatorReporting, type ReportingDeps } from './aggregator-reporting.js'
-import { ControlServer } from './control-server.js'
+import { ControlServer, TextBody, type ControlRoutes } from './control-server.js'
 import { CursorStore } from './cursor-store.js'
+import { MetricsServer } from './metrics-server.js'
 import { Outbox } from './outbox.js'
 import { ownSettings, RuntimeSettings } from './runtime-settings.js'
 import { scanView } from './scan-view.js'
@@ -87,13 +90,16 @@ export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promi
     closers.push(() => watchers.close())
     const schedule = new Schedule({ scanner, store, settings, log: log.child({ component: 'schedule' }), now: deps.now })
     const status = (): StatusView => statusView({ config, deps, startedAt, aideVersion: version.text, store, scanner, schedule, reporting, watchers })
+    const metrics = new AgentMetrics({ store, now: deps.now })
     const control = new ControlServer({
       status,
       check: async () => ({ scan: scanView(await scanner.run('check', 'manual')) }),
       reinit: async () => ({ scan: scanView(await scanner.run('init', 'manual')) }),
+      ...metricsRoutes(metrics, status),
     }, log.child({ component: 'control' }))
     await control.listen(config.socketPath)
     closers.push(() => control.close())
+    await listenMetrics(config.metrics.port, () => metrics.collect(status()).render(), log, closers)
     schedule.start()
     closers.push(() => schedule.close())
     reporting?.start(scanner)
@@ -104,6 +110,22 @@ export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promi
     await closeAll(closers)
     throw err
   }
+}
+
+/** The metrics on the control socket: the exposition, and the same as JSON for `podsec-fim metrics --json`. */
+function metricsRoutes (metrics: AgentMetrics, status: () => StatusView): Pick<ControlRoutes, 'metrics' | 'metricsJson'> {
+  return {
+    metrics: () => new TextBody(metrics.collect(status()).render(), EXPOSITION_CONTENT_TYPE),
+    metricsJson: () => ({ metrics: metrics.collect(status()).toJSON() }),
+  }
+}
+
+/** With metrics.port set, the exposition on loopback TCP too (closed with the daemon). */
+async function listenMetrics (port: number | null, render: () => string, log: Logger, closers: Array<() => Promise<void> | void>): Promise<void> {
+  if (port === null) return
+  const tcp = new MetricsServer(render, log.child({ component: 'metrics' }))
+  closers.push(() => tcp.close())
+  await tcp.listen(port)
 }
 
 interface StatusParts {

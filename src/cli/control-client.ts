@@ -4,7 +4,7 @@
  * per request, closed after it.
  */
 import { Client } from 'undici'
-import { CONTROL_PATHS, type ScanResponse, type StatusView } from '../core/control-api.js'
+import { CONTROL_PATHS, type MetricsResponse, type ScanResponse, type StatusView } from '../core/control-api.js'
 import { AppError, ControlError, ERROR_CODES, type ErrorCode } from '../core/errors.js'
 
 function errnoOf (err: unknown): string | undefined {
@@ -31,23 +31,27 @@ function agentError (body: unknown, status: number, socketPath: string): AppErro
   return new ControlError(code, message, { status, where: socketPath })
 }
 
-async function request<T> (socketPath: string, method: 'GET' | 'POST', path: string): Promise<T> {
+async function requestText (socketPath: string, method: 'GET' | 'POST', path: string): Promise<{ status: number, text: string }> {
   const client = new Client('http://localhost', { socketPath, headersTimeout: 0, bodyTimeout: 0 })
   try {
     const res = await client.request({ method, path, headers: { accept: 'application/json' } })
       .catch((err: unknown) => { throw connectError(err, socketPath) })
-    const text = await res.body.text()
-    let body: unknown
-    try {
-      body = JSON.parse(text)
-    } catch (err) {
-      throw new AppError('PFIM_CONTROL_FAILED', `the agent on ${socketPath} answered ${method} ${path} with status ${res.statusCode} and no JSON`, { where: socketPath, cause: err })
-    }
-    if (res.statusCode >= 400) throw agentError(body, res.statusCode, socketPath)
-    return body as T
+    return { status: res.statusCode, text: await res.body.text() }
   } finally {
     await client.close()
   }
+}
+
+async function request<T> (socketPath: string, method: 'GET' | 'POST', path: string): Promise<T> {
+  const res = await requestText(socketPath, method, path)
+  let body: unknown
+  try {
+    body = JSON.parse(res.text)
+  } catch (err) {
+    throw new AppError('PFIM_CONTROL_FAILED', `the agent on ${socketPath} answered ${method} ${path} with status ${res.status} and no JSON`, { where: socketPath, cause: err })
+  }
+  if (res.status >= 400) throw agentError(body, res.status, socketPath)
+  return body as T
 }
 
 export function requestStatus (socketPath: string): Promise<StatusView> {
@@ -57,4 +61,19 @@ export function requestStatus (socketPath: string): Promise<StatusView> {
 /** Runs a check or a re-init on the agent and waits for its result. */
 export function requestScan (socketPath: string, kind: 'check' | 'reinit'): Promise<ScanResponse> {
   return request<ScanResponse>(socketPath, 'POST', CONTROL_PATHS[kind])
+}
+
+/** The agent's Prometheus exposition, as served (errors come back as JSON like every other path). */
+export async function requestMetrics (socketPath: string): Promise<string> {
+  const res = await requestText(socketPath, 'GET', CONTROL_PATHS.metrics)
+  if (res.status >= 400) {
+    let body: unknown = null
+    try { body = JSON.parse(res.text) } catch { /* no JSON: agentError says the status */ }
+    throw agentError(body, res.status, socketPath)
+  }
+  return res.text
+}
+
+export function requestMetricsJson (socketPath: string): Promise<MetricsResponse> {
+  return request<MetricsResponse>(socketPath, 'GET', CONTROL_PATHS.metricsJson)
 }

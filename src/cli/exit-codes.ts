@@ -25,7 +25,7 @@ export const EXIT_HELP: ReadonlyArray<readonly [number, string]> = [
   [EXIT.NOT_RUNNING, 'check: could not run (no agent, bad config, ...); status: the agent is not running'],
   [EXIT.USAGE, 'usage error (unknown command or option, bad argument)'],
   [EXIT.NO_INPUT, 'no state database yet, no scan with that id, or its log is gone'],
-  [EXIT.UNAVAILABLE, 'no agent is listening on the control socket (reinit)'],
+  [EXIT.UNAVAILABLE, 'no agent is listening on the control socket (reinit, metrics)'],
   [EXIT.SOFTWARE, 'internal error, or the agent refused the request'],
   [EXIT.NO_PERMISSION, 'this user may not read the state database (run as the agent\'s user)'],
   [EXIT.CONFIG, 'the agent config file is unreadable or invalid'],

@@ -7,6 +7,7 @@ import { VERSION } from '../core/version.js'
 import { check } from './commands/check.js'
 import { findings } from './commands/findings.js'
 import { log } from './commands/log.js'
+import { metrics } from './commands/metrics.js'
 import { reinit } from './commands/reinit.js'
 import { scan } from './commands/scan.js'
 import { scans } from './commands/scans.js'
@@ -16,7 +17,7 @@ import { DEFAULT_CONFIG, type GlobalOptions } from './context.js'
 import { renderExitCodes } from './exit-codes.js'
 import type { Output } from './output.js'
 
-export const COMMANDS: readonly CommandSpec[] = [status, scans, scan, log, check, reinit, findings]
+export const COMMANDS: readonly CommandSpec[] = [status, scans, scan, log, check, reinit, findings, metrics]
 
 export type Invoke = (spec: CommandSpec, args: unknown[], opts: Record<string, unknown>, globals: GlobalOptions) => Promise<void>
 

@@ -7,6 +7,9 @@ export const CONTROL_PATHS = {
   status: '/v1/status',
   check: '/v1/check',
   reinit: '/v1/reinit',
+  /** Prometheus text exposition (GET); the same metrics as JSON at metricsJson. */
+  metrics: '/metrics',
+  metricsJson: '/v1/metrics',
 } as const
 
 export interface ScanView {
@@ -77,6 +80,11 @@ export interface WatcherHealth {
 
 export interface ScanResponse {
   readonly scan: ScanView
+}
+
+/** GET metricsJson: the metric families as MetricsRegistry.toJSON() renders them. */
+export interface MetricsResponse {
+  readonly metrics: readonly unknown[]
 }
 
 export interface ErrorResponse {

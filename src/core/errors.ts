@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   PFIM_KUBE_API: 'the Kubernetes API server refused or failed a request',
   PFIM_UNAUTHENTICATED: 'a request to the aggregator carried no valid node credential',
   PFIM_FORBIDDEN: 'a node tried to speak for another node or a resource it may not touch',
+  PFIM_METRICS_UNAVAILABLE: 'the agent cannot listen on metrics.port (in use, or not permitted)',
   PFIM_METRIC_INVALID: 'a metric name, label set, bucket list or value is not valid for Prometheus (a programming error)',
   PFIM_AGGREGATOR_CREDENTIALS: 'the aggregator credentials (certificate, key, CA, token, or the kubeconfig they come from) are missing or malformed',
   PFIM_AGGREGATOR_UNAVAILABLE: 'the aggregator could not be reached or answered 429/5xx (retried with backoff)',

@@ -5,140 +5,16 @@
  * Names and label sets are checked when used, so a typo fails loudly instead of starting a new series.
  */
 import { MetricError } from './errors.js'
+import { Family, formatValue, renderLabels, type Labels, type MetricSpec } from './metric-family.js'
+
+export { escapeHelp, escapeLabelValue, formatValue } from './metric-family.js'
+export type { Labels, MetricSpec, MetricType } from './metric-family.js'
 
 export const EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
-
-export type Labels = Readonly<Record<string, string>>
-export type MetricType = 'counter' | 'gauge' | 'histogram'
-
-export interface MetricSpec {
-  readonly name: string
-  readonly help: string
-  readonly labelNames?: readonly string[]
-}
 
 export interface HistogramSpec extends MetricSpec {
   /** Upper bounds, strictly increasing and finite; `+Inf` is always added. */
   readonly buckets: readonly number[]
-}
-
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
-
-/** Go's strconv.FormatFloat as Prometheus writes it: +Inf, -Inf, NaN, otherwise the shortest form. */
-export function formatValue (value: number): string {
-  if (Number.isNaN(value)) return 'NaN'
-  if (value === Infinity) return '+Inf'
-  if (value === -Infinity) return '-Inf'
-  return String(value)
-}
-
-export function escapeLabelValue (value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
-}
-
-export function escapeHelp (text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')
-}
-
-function checkName (name: string): void {
-  if (!METRIC_NAME.test(name)) throw new MetricError(`metric name "${name}" is not a valid Prometheus name ([a-zA-Z_:][a-zA-Z0-9_:]*)`, { where: name })
-}
-
-function checkLabelNames (metric: string, names: readonly string[], reserved: readonly string[]): void {
-  const seen = new Set<string>()
-  for (const n of names) {
-    if (!LABEL_NAME.test(n) || n.startsWith('__')) throw new MetricError(`metric ${metric}: label name "${n}" is not valid ([a-zA-Z_][a-zA-Z0-9_]*, no leading __)`, { where: `${metric}.${n}` })
-    if (reserved.includes(n)) throw new MetricError(`metric ${metric}: label name "${n}" is reserved`, { where: `${metric}.${n}` })
-    if (seen.has(n)) throw new MetricError(`metric ${metric}: label name "${n}" is repeated`, { where: `${metric}.${n}` })
-    seen.add(n)
-  }
-}
-
-function renderLabels (names: readonly string[], values: readonly string[], extra = ''): string {
-  const parts = names.map((n, i) => `${n}="${escapeLabelValue(values[i] as string)}"`)
-  if (extra !== '') parts.push(extra)
-  return parts.length === 0 ? '' : `{${parts.join(',')}}`
-}
-
-function compareValues (a: readonly string[], b: readonly string[]): number {
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] as string
-    const y = b[i] as string
-    if (x !== y) return x < y ? -1 : 1
-  }
-  return 0
-}
-
-/** What every family shares: its name, help, label names, and series keyed by their label values. */
-abstract class Family<S> {
-  readonly name: string
-  readonly help: string
-  readonly labelNames: readonly string[]
-  abstract readonly type: MetricType
-  readonly #series = new Map<string, { values: readonly string[], state: S }>()
-
-  constructor (spec: MetricSpec, reserved: readonly string[] = []) {
-    checkName(spec.name)
-    this.name = spec.name
-    this.help = spec.help
-    this.labelNames = Object.freeze([...(spec.labelNames ?? [])])
-    checkLabelNames(spec.name, this.labelNames, reserved)
-  }
-
-  protected abstract initial (): S
-
-  /** Label values in labelNames order; the label set must match exactly. */
-  #values (labels: Labels): string[] {
-    const given = Object.keys(labels)
-    const unknown = given.filter(k => !this.labelNames.includes(k))
-    const missing = this.labelNames.filter(k => !given.includes(k))
-    if (unknown.length > 0 || missing.length > 0) {
-      const what = [unknown.length > 0 ? `unknown ${unknown.join(', ')}` : '', missing.length > 0 ? `missing ${missing.join(', ')}` : ''].filter(s => s !== '').join('; ')
-      throw new MetricError(`metric ${this.name}: labels do not match {${this.labelNames.join(',')}}: ${what}`, { where: this.name })
-    }
-    return this.labelNames.map(n => {
-      const v = labels[n]
-      if (typeof v !== 'string') throw new MetricError(`metric ${this.name}: label ${n} must be a string`, { where: `${this.name}.${n}` })
-      return v
-    })
-  }
-
-  /** The series for these labels, created (at its initial value) when absent and `create` is set. */
-  protected series (labels: Labels, create: boolean): S | undefined {
-    const values = this.#values(labels)
-    const key = JSON.stringify(values)
-    let entry = this.#series.get(key)
-    if (entry === undefined && create) {
-      entry = { values, state: this.initial() }
-      this.#series.set(key, entry)
-    }
-    return entry?.state
-  }
-
-  /** Creates the series at zero if absent, so it is exported before its first event. */
-  ensure (labels: Labels = {}): void {
-    this.series(labels, true)
-  }
-
-  /** Forgets every series (for families rebuilt from a source of truth at each scrape). */
-  clear (): void {
-    this.#series.clear()
-  }
-
-  protected sorted (): Array<{ values: readonly string[], state: S }> {
-    return [...this.#series.values()].sort((a, b) => compareValues(a.values, b.values))
-  }
-
-  protected abstract renderSeries (values: readonly string[], state: S): string[]
-
-  render (): string {
-    const lines = [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} ${this.type}`]
-    for (const { values, state } of this.sorted()) lines.push(...this.renderSeries(values, state))
-    return lines.join('\n') + '\n'
-  }
-
-  abstract toJSON (): unknown
 }
 
 interface Cell { value: number }
@@ -163,7 +39,7 @@ abstract class Scalar extends Family<Cell> {
   }
 
   toJSON (): unknown {
-    return { name: this.name, type: this.type, help: this.help, series: this.sorted().map(s => ({ labels: Object.fromEntries(this.labelNames.map((n, i) => [n, s.values[i]])), value: s.state.value })) }
+    return { name: this.name, type: this.type, help: this.help, series: this.sorted().map(s => ({ labels: this.labelsOf(s.values), value: s.state.value })) }
   }
 }
 
@@ -225,6 +101,22 @@ export class Histogram extends Family<HistogramCell> {
     cell.count += 1
   }
 
+  /**
+   * Sets a whole series from counts kept elsewhere (SQLite): `cumulative[i]` observations were
+   * <= buckets[i]; `count` is all of them (the +Inf bucket).
+   */
+  set (labels: Labels, value: { cumulative: readonly number[], sum: number, count: number }): void {
+    const c = value.cumulative
+    const ok = c.length === this.buckets.length && [...c, value.count].every((n, i) => Number.isInteger(n) && n >= (i === 0 ? 0 : c[i - 1] as number))
+    if (!ok || typeof value.sum !== 'number' || Number.isNaN(value.sum)) {
+      throw new MetricError(`metric ${this.name}: bucket counts must be ${this.buckets.length} non-decreasing integers up to count, got [${c.join(', ')}] of ${value.count}`, { where: this.name })
+    }
+    const cell = this.series(labels, true) as HistogramCell
+    cell.counts = [...c]
+    cell.sum = value.sum
+    cell.count = value.count
+  }
+
   /** Count and sum of one series (zeros when it has none). */
   get (labels: Labels = {}): { count: number, sum: number } {
     const cell = this.series(labels, false)
@@ -240,10 +132,8 @@ export class Histogram extends Family<HistogramCell> {
   }
 
   toJSON (): unknown {
-    return {
-      name: this.name, type: this.type, help: this.help, buckets: this.buckets,
-      series: this.sorted().map(s => ({ labels: Object.fromEntries(this.labelNames.map((n, i) => [n, s.values[i]])), counts: s.state.counts, sum: s.state.sum, count: s.state.count })),
-    }
+    const series = this.sorted().map(s => ({ labels: this.labelsOf(s.values), counts: s.state.counts, sum: s.state.sum, count: s.state.count }))
+    return { name: this.name, type: this.type, help: this.help, buckets: this.buckets, series }
   }
 }
 
@@ -277,13 +167,17 @@ export class MetricsRegistry {
     return this.#add(new Histogram(spec))
   }
 
+  #sorted (): AnyFamily[] {
+    return [...this.#families.values()].sort((a, b) => (a.name < b.name ? -1 : 1))
+  }
+
   /** The text exposition format 0.0.4, families sorted by name. */
   render (): string {
-    return [...this.#families.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map(f => f.render()).join('')
+    return this.#sorted().map(f => f.render()).join('')
   }
 
   /** The same content as JSON, for `--json` and tests. */
   toJSON (): unknown[] {
-    return [...this.#families.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map(f => f.toJSON())
+    return this.#sorted().map(f => f.toJSON())
   }
 }

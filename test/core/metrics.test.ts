@@ -154,6 +154,19 @@ t.test('the test parser rejects malformed expositions', async t => {
   t.throws(() => parseExposition('demo 1\n# TYPE demo gauge\n'), /TYPE after samples/)
 })
 
+t.test('a histogram series can be set from counts kept elsewhere', async t => {
+  const reg = new MetricsRegistry()
+  const h = reg.histogram({ name: 'demo_d_seconds', help: 'd', labelNames: ['kind'], buckets: [1, 10] })
+  h.set({ kind: 'init' }, { cumulative: [1, 3], sum: 12.5, count: 4 })
+  t.same(h.get({ kind: 'init' }), { count: 4, sum: 12.5 })
+  t.match(reg.render(), 'demo_d_seconds_bucket{kind="init",le="10"} 3\ndemo_d_seconds_bucket{kind="init",le="+Inf"} 4\n')
+  t.throws(() => h.set({ kind: 'init' }, { cumulative: [3, 1], sum: 0, count: 4 }), { code: 'PFIM_METRIC_INVALID', message: /non-decreasing/ })
+  t.throws(() => h.set({ kind: 'init' }, { cumulative: [1, 3], sum: 0, count: 2 }), { message: /non-decreasing/ }, 'count below the last bucket')
+  t.throws(() => h.set({ kind: 'init' }, { cumulative: [1], sum: 0, count: 2 }), { message: /2 non-decreasing/ }, 'wrong length')
+  t.throws(() => h.set({ kind: 'init' }, { cumulative: [1, 1.5], sum: 0, count: 2 }), { message: /integers/ })
+  t.same(h.get({ kind: 'init' }), { count: 4, sum: 12.5 }, 'rejected sets change nothing')
+})
+
 t.test('toJSON mirrors the exposition', async t => {
   const json = sample().toJSON() as Array<{ name: string, series: unknown[] }>
   t.same(json.map(f => f.name), ['demo_backlog', 'demo_scan_duration_seconds', 'demo_scans_total'])
