@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs'
 import { readFile, rename, rm, writeFile, mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import { isAppError } from '../core/errors.js'
 import type { Logger } from '../core/log.js'
 import { aidePaths, renderAideConf, reportArgs, type AidePaths } from './aide-conf.js'
@@ -16,14 +17,19 @@ import { parseTextReport } from './aide-text-report.js'
 import { backupFile, pruneBackups } from './backups.js'
 import { assertCompleteDatabase, digestFile, verifyBaseline } from './baseline-file.js'
 import { reclassifyUnreadable } from './unreadable.js'
+import { BaselineIndex } from './baseline-index.js'
+import { diffAgainstIndex } from './fast-check.js'
+import { renderIntegrityLog } from './integrity-log.js'
+import { timeString } from './aide-db-values.js'
 import { ScanQueue } from './scan-queue.js'
 import type { Store } from './store.js'
-import type { ScanKind, ScanOutcome, ScanSummary, ScanTrigger } from './scan-types.js'
+import type { Baseline, ScanKind, ScanOutcome, ScanSummary, ScanTrigger } from './scan-types.js'
 
 export interface ScannerOptions {
   readonly store: Store
   readonly stateDir: string
-  readonly aide: { readonly binary: string, readonly config: string | null, readonly maxBackups: number }
+  /** mode `fast`: full checks run `aide --init` to a scratch database and diff it in our code (fast-check.ts). */
+  readonly aide: { readonly binary: string, readonly config: string | null, readonly maxBackups: number, readonly mode?: 'exact' | 'fast' }
   readonly version: AideVersion
   /** PATH for the AIDE child (its environment is otherwise empty but TZ=UTC, LC_ALL=C). */
   readonly path: string
@@ -44,7 +50,10 @@ function emptyOutcome (condition: ScanOutcome['condition'], exitCode: number | n
 
 export class Scanner {
   readonly paths: AidePaths
+  /** AIDE's database parsed into SQLite after each init (fast check, fast path). */
+  readonly index: BaselineIndex
   readonly #o: ScannerOptions
+  #conf = ''
   readonly #queue = new ScanQueue()
   #aide: AideRunning | null = null
   #closing = false
@@ -52,6 +61,7 @@ export class Scanner {
   constructor (opts: ScannerOptions) {
     this.#o = opts
     this.paths = aidePaths(opts.stateDir)
+    this.index = new BaselineIndex(opts.store.db, opts.now)
   }
 
   get #hasJson (): boolean {
@@ -88,15 +98,17 @@ export class Scanner {
   async #writeConf (): Promise<void> {
     const { config } = this.#o.aide
     const userConf = config === null ? null : await readFile(config, 'utf8')
-    const text = renderAideConf({ paths: this.paths, userConf, source: config ?? 'the built-in u7s rules', legacyDatabaseKey: !this.#hasJson && this.#o.version.minor < 17 })
+    const text = this.#conf = renderAideConf({ paths: this.paths, userConf, source: config ?? 'the built-in u7s rules', legacyDatabaseKey: !this.#hasJson && this.#o.version.minor < 17 })
     await mkdir(this.paths.dir, { recursive: true, mode: 0o700 })
     await writeFile(this.paths.conf, text, { mode: 0o600 })
   }
 
-  async #runAide (id: number, mode: '--init' | '--check'): Promise<AideExit> {
+  async #runAide (id: number, mode: '--init' | '--check', databaseOut?: string): Promise<AideExit> {
     await rm(this.paths.logNew, { force: true })
     await rm(this.paths.jsonReport, { force: true })
-    const args = ['-c', this.paths.conf, ...reportArgs(this.paths, this.#hasJson), mode]
+    // database_out: the first value AIDE reads wins, so -B (before the config file) redirects it.
+    const out = databaseOut === undefined ? reportArgs(this.paths, this.#hasJson) : ['-B', `database_out=file:${databaseOut}`]
+    const args = ['-c', this.paths.conf, ...out, mode]
     this.#aide = await spawnAide({ binary: this.#o.aide.binary, args, path: this.#o.path })
     this.#o.store.setScanPid(id, this.#aide.pid)
     try {
@@ -138,6 +150,7 @@ export class Scanner {
     const digest = await digestFile(this.paths.databaseNew)
     await rename(this.paths.databaseNew, this.paths.database)
     this.#o.store.recordBaseline(id, digest.sha256, digest.size)
+    await this.#indexBaseline()
     return { ...emptyOutcome('Succeeded', 0, null, null), log, unverified: unverifiedFromStderr(exit.stderr) }
   }
 
@@ -151,6 +164,7 @@ export class Scanner {
     }
     await verifyBaseline(this.paths.database, baseline)
     await this.#writeConf()
+    if (this.#isFast()) return await this.#fastCheck(id, baseline)
     const exit = await this.#runAide(id, '--check')
     const result = classifyExit(exit)
     const log = await this.#keepLog(id, exit)
@@ -164,6 +178,49 @@ export class Scanner {
     const report = this.#hasJson ? parseJsonReport(await readFile(this.paths.jsonReport)) : parseTextReport(log ?? Buffer.alloc(0))
     const unverified = unverifiedFromStderr(exit.stderr)
     return { ...reclassifyUnreadable(report, unverified), exitCode: result.exitCode, errorCode: null, error: null, log }
+  }
+
+  /** Parses the baseline just recorded into the index; a failure leaves no index (rebuilt on demand), never a wrong one. */
+  async #indexBaseline (): Promise<void> {
+    const baseline = this.#o.store.currentBaseline()
+    if (baseline === null) return
+    try {
+      const state = await this.index.rebuild(this.paths.database, baseline)
+      this.#o.log.info({ baseline: baseline.id, entries: state.entries }, 'baseline index built')
+    } catch (err) {
+      this.#o.log.warn({ err, baseline: baseline.id }, 'baseline index not built')
+    }
+  }
+
+  /** Fast mode cannot honour report_ignore_* / report_force_attrs of a user's aide.conf; those run exact. */
+  #isFast (): boolean {
+    if (this.#o.aide.mode !== 'fast') return false
+    if (!/^\s*report_(ignore_|force_attrs)/m.test(this.#conf)) return true
+    this.#o.log.warn('aide.conf sets report_ignore_*/report_force_attrs, which only aide --check applies: running an exact check')
+    return false
+  }
+
+  async #fastCheck (id: number, baseline: Baseline): Promise<ScanOutcome> {
+    if (!this.index.isCurrent(baseline)) await this.index.rebuild(this.paths.database, baseline)
+    const fresh = join(this.paths.dir, 'aide.db.fast.gz')
+    const startedAt = this.#o.now()
+    try {
+      const exit = await this.#runAide(id, '--init', fresh)
+      const result = classifyExit(exit)
+      const warnings = otherWarnings(exit.stderr)
+      if (warnings.length > 0) this.#o.log.warn({ scan: id, warnings }, 'AIDE warned')
+      if (result.condition === 'Errored' || result.condition === 'Interrupted') {
+        return emptyOutcome(result.condition, result.exitCode, result.condition === 'Errored' ? 'PFIM_AIDE_FAILED' : 'PFIM_SCAN_INTERRUPTED', result.error)
+      }
+      const endedAt = this.#o.now()
+      const times = { aideVersion: this.#o.version.text.replace(/^AIDE,? (version )?/, ''), startTime: timeString(Math.floor(startedAt / 1000)), endTime: timeString(Math.floor(endedAt / 1000)) }
+      const diff = await diffAgainstIndex(this.index, fresh, times)
+      const log = renderIntegrityLog(diff, Math.floor(endedAt / 1000) - Math.floor(startedAt / 1000))
+      await writeFile(this.paths.log, log, { mode: 0o600 })
+      return { ...reclassifyUnreadable(diff, unverifiedFromStderr(exit.stderr)), exitCode: diff.exitCode, errorCode: null, error: null, log }
+    } finally {
+      await rm(fresh, { force: true })
+    }
   }
 
   /** Resolves when no scan is running or queued. */

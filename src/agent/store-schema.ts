@@ -75,6 +75,28 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX findings_kind ON findings (kind, observed_at);
   CREATE INDEX findings_fingerprint ON findings (fingerprint, last_seen_at);
   `,
+  // 3: the baseline index, AIDE's database parsed after each init (fast check and fast path).
+  // Fields stay as AIDE wrote them (JSON of the @@db_spec fields); attr is AIDE's per-entry set.
+  `
+  CREATE TABLE baseline_index (
+    path BLOB PRIMARY KEY,
+    attr INTEGER NOT NULL,
+    fields TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE baseline_index_staging (
+    path BLOB PRIMARY KEY,
+    attr INTEGER NOT NULL,
+    fields TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE baseline_index_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    baseline_id INTEGER NOT NULL REFERENCES baselines (id),
+    db_sha256 TEXT NOT NULL,
+    db_spec TEXT NOT NULL,
+    entries INTEGER NOT NULL,
+    built_at INTEGER NOT NULL
+  );
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length
