@@ -125,7 +125,7 @@ function readHeaderLine (state: ReadState, line: string, file: string): boolean 
     state.begun = true
     return true
   }
-  if (line.startsWith('#') || line === '') return true
+  if (line.startsWith('#')) return true
   if (line.startsWith('@@db_spec')) {
     if (state.spec !== null) throw invalid(file, state.lineNo, 'a second @@db_spec')
     state.spec = parseSpec(line, file, state.lineNo)
