@@ -1,5 +1,5 @@
 /** The baseline index: built from AIDE's database after each init, never left describing another baseline. */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { appendFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
@@ -11,7 +11,7 @@ import { makeTree, sinkLogger, treeAideConf } from '../helpers/agent.js'
 
 const PATH = process.env.PATH ?? '/usr/bin:/bin'
 
-async function setup (t: Parameters<Parameters<typeof t.test>[1]>[0], mode: 'exact' | 'fast' = 'exact') {
+async function setup (t: Test, mode: 'exact' | 'fast' = 'exact') {
   const root = t.testdir()
   const tree = makeTree(root)
   writeFileSync(join(root, 'aide.conf'), treeAideConf(tree))
