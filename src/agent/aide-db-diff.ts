@@ -11,6 +11,7 @@ import type { AttributeChange, ReportEntry } from './aide-report.js'
 import { BIT, DIGESTS, REPORT_NAME, REPORT_ORDER, SUMMARY_CHAR, hasAttr, type AttributeName } from './aide-attributes.js'
 import type { AideDbEntry } from './aide-db.js'
 import { FIELD, numeric, perm, raw, reportValue, sameFileType, typeChar } from './aide-db-values.js'
+import { decodeLinkName } from './aide-db.js'
 
 const NUMERIC: readonly AttributeName[] = ['size', 'bcount', 'uid', 'gid', 'atime', 'mtime', 'ctime', 'inode', 'linkcount', 'e2fsattrs']
 const AS_TEXT: readonly AttributeName[] = ['linkname', 'acl', 'selinux', 'capabilities']
@@ -23,10 +24,15 @@ function xattrSet (v: string | null): string {
   return pairs.sort().join(',')
 }
 
+function sameBytes (a: Buffer | null, b: Buffer | null): boolean {
+  return a === null || b === null ? a === b : a.equals(b)
+}
+
 function differs (name: AttributeName, a: AideDbEntry, b: AideDbEntry): boolean {
   if (name === 'ftype') return !sameFileType(a, b)
   if (name === 'perm') return perm(a) !== perm(b)
   if (name === 'sizeg') return numeric(a, 'size') > numeric(b, 'size')
+  if (name === 'linkname') return !sameBytes(decodeLinkName(raw(a, 'lname') ?? '0'), decodeLinkName(raw(b, 'lname') ?? '0'))
   if (name === 'xattrs') return xattrSet(raw(a, 'xattrs')) !== xattrSet(raw(b, 'xattrs'))
   const field = FIELD[name] ?? name
   if (NUMERIC.includes(name)) return numeric(a, field) !== numeric(b, field)

@@ -85,3 +85,15 @@ export async function aideVersion (binary: string, path: string): Promise<AideVe
   }
   return { text: m[0], major: Number(m[1]), minor: Number(m[2]) }
 }
+
+/**
+ * `aide -p TYPE:PATH` (--path-check): whether the rules select a path, without reading the
+ * database (milliseconds). A name that is not UTF-8 cannot be passed as an argument losslessly,
+ * so it counts as selected: reported, never silently dropped.
+ */
+export async function aideSelects (opts: { binary: string, conf: string, path: string }, file: Buffer, type: string): Promise<boolean> {
+  const text = file.toString('utf8')
+  if (!Buffer.from(text, 'utf8').equals(file)) return true
+  const run = await spawnAide({ binary: opts.binary, args: ['-c', opts.conf, '-p', `${type}:${text}`], path: opts.path })
+  return (await run.done).exitCode === 0
+}
