@@ -7,13 +7,15 @@ import type { AgentConfig } from '../core/config.js'
 import { isoTime, type StatusView } from '../core/control-api.js'
 import type { Logger } from '../core/log.js'
 import { VERSION } from '../core/version.js'
-import { aideVersion } from './aide-process.js'
+import { aideSelects, aideVersion } from './aide-process.js'
+import { FastPathWatcher } from './fs-watcher.js'
 import { ControlServer } from './control-server.js'
 import { scanView } from './scan-view.js'
 import { Scanner } from './scanner.js'
 import { Schedule } from './schedule.js'
 import { openStore, stateDbPath, type Store } from './store.js'
 import { lockStateDir } from './state-lock.js'
+import type { ScanSummary } from './scan-types.js'
 
 export interface DaemonDeps {
   readonly log: Logger
@@ -40,6 +42,13 @@ async function stopOrphanAide (pid: number, log: Logger): Promise<void> {
   } catch { /* it exited in the meantime */ }
 }
 
+async function recoverInterrupted (store: Store, log: Logger): Promise<void> {
+  for (const r of store.recoverInterrupted()) {
+    log.warn({ scan: r.id }, 'scan interrupted by an earlier stop, marked Interrupted')
+    if (r.aidePid !== null) await stopOrphanAide(r.aidePid, log)
+  }
+}
+
 export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promise<Daemon> {
   const log = deps.log
   const version = await aideVersion(config.aide.binary, deps.path)
@@ -51,14 +60,15 @@ export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promi
     const store = openStore(stateDbPath(config.stateDir), { now: deps.now })
     closers.push(() => store.close())
     const startedAt = deps.now()
-    for (const r of store.recoverInterrupted()) {
-      log.warn({ scan: r.id }, 'scan interrupted by an earlier stop, marked Interrupted')
-      if (r.aidePid !== null) await stopOrphanAide(r.aidePid, log)
-    }
+    await recoverInterrupted(store, log)
     const prune = (): void => store.prune(config.retention.maxScans, config.retention.maxAgeDays)
     prune()
-    const scanner = new Scanner({ store, stateDir: config.stateDir, aide: config.aide, version, path: deps.path, log: log.child({ component: 'scanner' }), now: deps.now, onFinished: prune })
+    let fastPath: FastPathWatcher | null = null
+    const onFinished = (s: ScanSummary): void => { prune(); if (s.kind === 'init' && s.condition === 'Succeeded') fastPath?.replan() }
+    const scanner = new Scanner({ store, stateDir: config.stateDir, aide: config.aide, version, path: deps.path, log: log.child({ component: 'scanner' }), now: deps.now, onFinished })
     closers.push(() => scanner.close())
+    fastPath = await startFastPath(config, scanner, deps, version.text, prune)
+    closers.push(() => fastPath?.close())
     const schedule = new Schedule({ scanner, store, gracePeriodMs: config.aide.gracePeriod * 1000, initialDelayMs: config.aide.initialDelay * 1000, log: log.child({ component: 'schedule' }), now: deps.now })
     const status = (): StatusView => {
       const b = store.currentBaseline()
@@ -68,7 +78,7 @@ export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promi
         node: config.nodeName, agentVersion: VERSION, aideVersion: version.text, pid: deps.pid, startedAt: isoTime(startedAt) as string, stateDir: config.stateDir,
         baseline: b === null ? null : { scanId: b.scanId, createdAt: isoTime(b.createdAt) as string, sha256: b.sha256, size: b.size },
         running: scanner.current, lastScan: last === null ? null : scanView(last), lastCheck: lastCheck === null ? null : scanView(lastCheck),
-        nextCheckAt: isoTime(schedule.nextCheckAt), totals: store.totals(), watchers: [],
+        nextCheckAt: isoTime(schedule.nextCheckAt), totals: store.totals(), watchers: fastPath === null ? [] : [fastPath.health()],
       }
     }
     const control = new ControlServer({
@@ -86,6 +96,19 @@ export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promi
     await closeAll(closers)
     throw err
   }
+}
+
+/** The fast path (watch.enabled): watches once a baseline index exists; every successful init re-plans it. */
+async function startFastPath (config: AgentConfig, scanner: Scanner, deps: DaemonDeps, aideVersionText: string, onRecorded: () => void): Promise<FastPathWatcher | null> {
+  if (!config.watch.enabled) return null
+  await scanner.ensureIndex()
+  const watcher = new FastPathWatcher({
+    index: scanner.index, store: scanner.store, budget: config.watch.budget, log: deps.log.child({ component: 'fast-path' }), now: deps.now, aideVersion: aideVersionText,
+    isSelected: (p, type) => aideSelects({ binary: config.aide.binary, conf: scanner.paths.conf, path: deps.path }, p, type),
+    fullCheck: () => scanner.run('check', 'event'), onRecorded,
+  })
+  await watcher.start()
+  return watcher
 }
 
 async function closeAll (closers: Array<() => Promise<void> | void>): Promise<void> {

@@ -52,6 +52,7 @@ export class Scanner {
   readonly paths: AidePaths
   /** AIDE's database parsed into SQLite after each init (fast check, fast path). */
   readonly index: BaselineIndex
+  readonly store: Store
   readonly #o: ScannerOptions
   #conf = ''
   readonly #queue = new ScanQueue()
@@ -62,6 +63,7 @@ export class Scanner {
     this.#o = opts
     this.paths = aidePaths(opts.stateDir)
     this.index = new BaselineIndex(opts.store.db, opts.now)
+    this.store = opts.store
   }
 
   get #hasJson (): boolean {
@@ -178,6 +180,25 @@ export class Scanner {
     const report = this.#hasJson ? parseJsonReport(await readFile(this.paths.jsonReport)) : parseTextReport(log ?? Buffer.alloc(0))
     const unverified = unverifiedFromStderr(exit.stderr)
     return { ...reclassifyUnreadable(report, unverified), exitCode: result.exitCode, errorCode: null, error: null, log }
+  }
+
+  /**
+   * Makes the index describe the recorded baseline (an agent upgraded from before the index, or a
+   * lost index): the baseline file is verified first, so the index is never built from a tampered
+   * database. Returns false when there is no usable baseline.
+   */
+  async ensureIndex (): Promise<boolean> {
+    const baseline = this.#o.store.currentBaseline()
+    if (baseline === null) return false
+    if (this.index.isCurrent(baseline)) return true
+    try {
+      await verifyBaseline(this.paths.database, baseline)
+      await this.index.rebuild(this.paths.database, baseline)
+      return true
+    } catch (err) {
+      this.#o.log.warn({ err, baseline: baseline.id }, 'baseline index not built')
+      return false
+    }
   }
 
   /** Parses the baseline just recorded into the index; a failure leaves no index (rebuilt on demand), never a wrong one. */

@@ -68,6 +68,9 @@ export async function startAgent (t: Test, opts: { overrides?: Record<string, un
     stateDir: join(root, 'state'),
     socketPath: join(root, 'run', 'agent.sock'),
     aide: { config: confPath, gracePeriod: 3600, initialDelay: 3600 },
+    // The fast path records its own event scans on every file change; tests that count scans
+    // would race with it, so it is on only where a test asks for it ('watch.enabled': true).
+    watch: { enabled: false },
   }, { HOME: root }, opts.overrides)
   const daemon = await startDaemon(config, { log: sinkLogger(logs), now: Date.now, path: process.env.PATH ?? '/usr/bin:/bin', pid: process.pid })
   const fixture: AgentFixture = {
