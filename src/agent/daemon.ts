@@ -7,7 +7,7 @@ import type { AgentConfig } from '../core/config.js'
 import { isoTime, type StatusView } from '../core/control-api.js'
 import type { Logger } from '../core/log.js'
 import { VERSION } from '../core/version.js'
-import { aideSelects, aideVersion } from './aide-process.js'
+import { aideRuleAttributes, aideVersion } from './aide-process.js'
 import { FastPathWatcher } from './fs-watcher.js'
 import { ControlServer } from './control-server.js'
 import { scanView } from './scan-view.js'
@@ -104,7 +104,7 @@ async function startFastPath (config: AgentConfig, scanner: Scanner, deps: Daemo
   await scanner.ensureIndex()
   const watcher = new FastPathWatcher({
     index: scanner.index, store: scanner.store, budget: config.watch.budget, log: deps.log.child({ component: 'fast-path' }), now: deps.now, aideVersion: aideVersionText,
-    isSelected: (p, type) => aideSelects({ binary: config.aide.binary, conf: scanner.paths.conf, path: deps.path }, p, type),
+    rule: (p, type) => aideRuleAttributes({ binary: config.aide.binary, conf: scanner.paths.conf, path: deps.path }, p, type),
     fullCheck: () => scanner.run('check', 'event'), onRecorded,
   })
   await watcher.start()

@@ -56,9 +56,19 @@ function statFields (st: Stats): Record<string, string> {
   }
 }
 
-/** The attribute set AIDE would record now: the baseline's, minus what does not apply to the new type or Node cannot read. */
-function currentAttr (old: AideDbEntry, mode: number, skipped: string[]): number {
-  let attr = old.attr
+/** Rule attribute names (aideRuleAttributes) as a bit set. */
+export function ruleAttr (names: readonly string[]): number {
+  let attr = 2 ** BIT.filename
+  for (const n of new Set(names)) if (n in BIT) attr += 2 ** BIT[n as AttributeName]
+  return attr
+}
+
+/**
+ * The attribute set AIDE would record now: the baseline's (or, when the file type changed, the
+ * rule's), minus what does not apply to the new type or Node cannot read.
+ */
+function currentAttr (base: number, mode: number, skipped: string[]): number {
+  let attr = base
   const drop = (name: AttributeName, why: 'type' | 'unreadable'): void => {
     if (!hasAttr(attr, BIT[name])) return
     attr -= 2 ** BIT[name]
@@ -70,11 +80,11 @@ function currentAttr (old: AideDbEntry, mode: number, skipped: string[]): number
   return attr
 }
 
-async function currentEntry (path: Buffer, old: AideDbEntry, st: Stats, skipped: string[]): Promise<AideDbEntry> {
+async function currentEntry (path: Buffer, base: number, st: Stats, skipped: string[]): Promise<AideDbEntry> {
   const fields = statFields(st)
-  let attr = currentAttr(old, st.mode, skipped)
+  let attr = currentAttr(base, st.mode, skipped)
   if (st.isSymbolicLink()) fields.lname = linkField(await readlink(path, { encoding: 'buffer' }))
-  const wanted = DIGESTS.filter(n => hasAttr(old.attr, BIT[n]) && NODE_DIGESTS[n] !== undefined)
+  const wanted = DIGESTS.filter(n => hasAttr(base, BIT[n]) && NODE_DIGESTS[n] !== undefined)
   if (st.isFile() && wanted.length > 0) {
     try {
       Object.assign(fields, await digests(path, wanted))
@@ -86,11 +96,20 @@ async function currentEntry (path: Buffer, old: AideDbEntry, st: Stats, skipped:
   return { path, attr, fields }
 }
 
+/** aide --path-check: the attribute names of the rule selecting a path of a type, null when none does. */
+export type RuleLookup = (path: Buffer, type: string) => Promise<readonly string[] | null>
+
+function typeLetter (st: Stats): string {
+  return st.isDirectory() ? 'd' : st.isSymbolicLink() ? 'l' : st.isFIFO() ? 'p' : st.isSocket() ? 's' : st.isBlockDevice() ? 'b' : st.isCharacterDevice() ? 'c' : 'f'
+}
+
 /**
- * `old` is the baseline entry (null: not in the baseline); `isSelected` says whether AIDE's rules
- * select a path the baseline does not have (aide --path-check), so an excluded file is not "added".
+ * `old` is the baseline entry (null: not in the baseline). The rule lookup decides whether a path
+ * the baseline does not have is selected at all (an excluded file is not "added"), and gives the
+ * attribute set when the file type changed (AIDE drops `l` for non-links and digests for
+ * non-files, so the baseline's set no longer applies).
  */
-export async function verifyPath (path: Buffer, old: AideDbEntry | null, isSelected: (path: Buffer, type: string) => Promise<boolean>): Promise<Verification> {
+export async function verifyPath (path: Buffer, old: AideDbEntry | null, rule: RuleLookup): Promise<Verification> {
   const st = await lstat(path).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return null
     throw err
@@ -98,11 +117,12 @@ export async function verifyPath (path: Buffer, old: AideDbEntry | null, isSelec
   if (st === null) return { entry: old === null ? null : removedEntry(old), skipped: [] }
   const skipped: string[] = []
   if (old === null) {
-    const type = st.isDirectory() ? 'd' : st.isSymbolicLink() ? 'l' : st.isFile() ? 'f' : 'f'
-    const entry = await currentEntry(path, { path, attr: 2 ** BIT.ftype, fields: {} }, st, [])
-    return { entry: await isSelected(path, type) ? addedEntry(entry) : null, skipped: [] }
+    const names = await rule(path, typeLetter(st))
+    return { entry: names === null ? null : addedEntry(await currentEntry(path, 2 ** BIT.ftype, st, [])), skipped: [] }
   }
-  const neu = await currentEntry(path, old, st, skipped)
+  const isSameType = (parseInt(old.fields.perm ?? '0', 8) & S_IFMT) === (st.mode & S_IFMT)
+  const names = isSameType ? null : await rule(path, typeLetter(st))
+  const neu = await currentEntry(path, names === null ? old.attr : ruleAttr(names), st, skipped)
   const changed = changedAttributes(old, neu)
   return { entry: changed.size === 0 ? null : changedEntry(old, neu, changed), skipped }
 }

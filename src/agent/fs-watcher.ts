@@ -14,7 +14,7 @@ import { isoTime } from '../core/control-api.js'
 import type { Logger } from '../core/log.js'
 import { BIT, hasAttr } from './aide-attributes.js'
 import type { BaselineIndex } from './baseline-index.js'
-import { verifyPath } from './event-verify.js'
+import { verifyPath, type RuleLookup } from './event-verify.js'
 import type { Watcher } from './finding-types.js'
 import { renderIntegrityLog } from './integrity-log.js'
 import type { ReportEntry } from './aide-report.js'
@@ -29,8 +29,8 @@ export interface FastPathOptions {
   readonly budget: number
   readonly log: Logger
   readonly now: () => number
-  /** aide --path-check: does AIDE select a path the baseline does not have? */
-  readonly isSelected: (path: Buffer, type: string) => Promise<boolean>
+  /** aide --path-check: the attributes of the rule selecting a path, null when none does. */
+  readonly rule: RuleLookup
   /** A full check, run on an overflow. */
   readonly fullCheck: () => Promise<unknown>
   readonly onRecorded?: (scan: ScanSummary) => void
@@ -138,7 +138,7 @@ export class FastPathWatcher implements Watcher {
     const entries: ReportEntry[] = []
     const skipped = new Set<string>()
     for (const path of paths) {
-      const v = await verifyPath(path, this.#o.index.get(path), this.#o.isSelected)
+      const v = await verifyPath(path, this.#o.index.get(path), this.#o.rule)
       for (const s of v.skipped) skipped.add(s)
       const key = path.toString('hex')
       const signature = v.entry === null ? null : JSON.stringify([v.entry.change, v.entry.attributes])

@@ -12,6 +12,8 @@ import { openStore } from '../../src/agent/store.js'
 import { aideVersion } from '../../src/agent/aide-process.js'
 import { sinkLogger } from '../helpers/agent.js'
 import type { StoredEntry } from '../../src/agent/scan-types.js'
+import { aideRuleAttributes } from '../../src/agent/aide-process.js'
+import { verifyPath } from '../../src/agent/event-verify.js'
 
 const PATH = process.env.PATH ?? '/usr/bin:/bin'
 const version = await aideVersion('aide', PATH)
@@ -19,7 +21,11 @@ const version = await aideVersion('aide', PATH)
 const RULES: Readonly<Record<string, string>> = {
   rich: 'p+ftype+i+l+n+u+g+s+b+m+c+sha256+sha512+acl+xattrs+e2fsattrs+caps+selinux',
   content: 'sha512+ftype+p+u+g+n+s+l',
+  // S: a growing log; only a shrink is a change.
+  growing: 'p+ftype+u+g+S+i+n+md5+sha1+rmd160',
 }
+/** Rules whose every attribute Node can read: the fast path must agree with aide --check on them too. */
+const NODE_READABLE = new Set(['content', 'growing'])
 
 const ODD = {
   space: 'with space.txt',
@@ -133,6 +139,13 @@ for (const [ruleName, rule] of Object.entries(RULES)) {
           t.equal(f?.summary, e.summary, `${label} summary`)
           t.same(Object.keys(f?.attributes ?? {}).sort(), Object.keys(e.attributes).sort(), `${label} changed attributes`)
           t.same(f?.attributes, e.attributes, `${label} old/new values`)
+        }
+        if (NODE_READABLE.has(ruleName)) {
+          for (const e of ea.values()) {
+            const v = await verifyPath(e.path, fast.index.get(e.path), (p, type) => aideRuleAttributes({ binary: 'aide', conf: fast.paths.conf, path: PATH }, p, type))
+            t.match({ change: v.entry?.change, summary: v.entry?.summary, attributes: v.entry?.attributes }, { change: e.change, summary: e.summary, attributes: e.attributes }, `fast path agrees on ${JSON.stringify(e.path.toString('latin1'))}`)
+            t.same(Object.keys(v.entry?.attributes ?? {}).sort(), Object.keys(e.attributes).sort())
+          }
         }
         t.same(logShape(store.getLog(b.id)), logShape(store.getLog(a.id)), 'integrity log: same summary, entry and detail lines as AIDE\'s')
         t.match(store.getLog(b.id)?.toString('latin1'), a.added + a.removed + a.changed === 0 ? /Number of entries:\t\d+/ : /\n {2}Added entries:\t\t\d+\n {2}Removed entries:\t\t\d+\n {2}Changed entries:\t\t\d+\n/)

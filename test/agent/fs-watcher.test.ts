@@ -4,7 +4,7 @@ import { appendFileSync, chmodSync, mkdirSync, symlinkSync, unlinkSync, writeFil
 import { join } from 'node:path'
 import { Scanner } from '../../src/agent/scanner.js'
 import { openStore, type Store } from '../../src/agent/store.js'
-import { aideSelects, aideVersion } from '../../src/agent/aide-process.js'
+import { aideRuleAttributes, aideVersion } from '../../src/agent/aide-process.js'
 import { FastPathWatcher } from '../../src/agent/fs-watcher.js'
 import { makeTree, sinkLogger } from '../helpers/agent.js'
 import type { ScanSummary } from '../../src/agent/scan-types.js'
@@ -28,7 +28,7 @@ async function setup (t: Test, opts: { budget?: number, maxPending?: number } = 
   const fullChecks: number[] = []
   const watcher = new FastPathWatcher({
     index: scanner.index, store, budget: opts.budget ?? 100, log: sinkLogger(logs), now: Date.now, aideVersion: '0.18.3',
-    isSelected: (p, type) => aideSelects({ binary: 'aide', conf: scanner.paths.conf, path: PATH }, p, type),
+    rule: (p, type) => aideRuleAttributes({ binary: 'aide', conf: scanner.paths.conf, path: PATH }, p, type),
     fullCheck: async () => { fullChecks.push(Date.now()) }, debounceMs: 50, maxPending: opts.maxPending,
   })
   await watcher.start()

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Scanner } from '../../src/agent/scanner.js'
 import { openStore, type Store } from '../../src/agent/store.js'
-import { aideSelects, aideVersion } from '../../src/agent/aide-process.js'
+import { aideRuleAttributes, aideVersion } from '../../src/agent/aide-process.js'
 import { FastPathWatcher } from '../../src/agent/fs-watcher.js'
 import { sinkLogger } from '../helpers/agent.js'
 
@@ -45,7 +45,7 @@ async function main (): Promise<void> {
   await scanner.run('init', 'startup')
   const watcher = new FastPathWatcher({
     index: scanner.index, store, budget: 4096, log: sinkLogger([]), now: Date.now, aideVersion: '0.18.3',
-    isSelected: (p, type) => aideSelects({ binary: 'aide', conf: scanner.paths.conf, path: PATH }, p, type), fullCheck: async () => {},
+    rule: (p, type) => aideRuleAttributes({ binary: 'aide', conf: scanner.paths.conf, path: PATH }, p, type), fullCheck: async () => {},
   })
   await watcher.start()
   const latencies: number[] = []
