@@ -18,7 +18,7 @@ import { verifyPath, type RuleLookup } from './event-verify.js'
 import type { Watcher } from './finding-types.js'
 import { renderIntegrityLog } from './integrity-log.js'
 import type { ReportEntry } from './aide-report.js'
-import type { ScanOutcome, ScanSummary } from './scan-types.js'
+import type { ScanOutcome, ScanSummary, UnverifiedPath } from './scan-types.js'
 import type { Store } from './store.js'
 import { timeString } from './aide-db-values.js'
 import { planWatches } from './watch-plan.js'
@@ -136,10 +136,10 @@ export class FastPathWatcher implements Watcher {
   async #verify (paths: readonly Buffer[]): Promise<void> {
     const started = this.#o.now()
     const entries: ReportEntry[] = []
-    const skipped = new Set<string>()
+    const unverified: UnverifiedPath[] = []
     for (const path of paths) {
       const v = await verifyPath(path, this.#o.index.get(path), this.#o.rule)
-      for (const s of v.skipped) skipped.add(s)
+      if (v.skipped.length > 0) unverified.push({ path, reason: `not readable by the fast path, left to the next full check: ${v.skipped.join(', ')}` })
       const key = path.toString('hex')
       const signature = v.entry === null ? null : JSON.stringify([v.entry.change, v.entry.attributes])
       if (signature === null) this.#reported.delete(key)
@@ -149,10 +149,10 @@ export class FastPathWatcher implements Watcher {
       this.#reported.set(key, signature as string)
       entries.push(v.entry)
     }
-    if (entries.length > 0) this.#record(entries, [...skipped], started)
+    if (entries.length > 0) this.#record(entries, unverified, started)
   }
 
-  #record (entries: ReportEntry[], skipped: string[], startedAt: number): void {
+  #record (entries: ReportEntry[], unverified: UnverifiedPath[], startedAt: number): void {
     const count = (kind: ReportEntry['change']): number => entries.filter(e => e.change === kind).length
     const report = {
       outline: 'AIDE found differences between database and filesystem!!', aideVersion: this.#o.aideVersion,
@@ -162,9 +162,8 @@ export class FastPathWatcher implements Watcher {
     const id = this.#o.store.beginScan('check', 'event')
     const outcome: ScanOutcome = {
       condition: 'Failed', exitCode: (report.added > 0 ? 1 : 0) | (report.removed > 0 ? 2 : 0) | (report.changed > 0 ? 4 : 0),
-      added: report.added, changed: report.changed, removed: report.removed, errorCode: null,
-      error: skipped.length > 0 ? `verified at once by the fast path; left to the next full check: ${skipped.join(', ')}` : null,
-      log: renderIntegrityLog(report, 0), entries, unverified: [],
+      added: report.added, changed: report.changed, removed: report.removed, errorCode: null, error: null,
+      log: renderIntegrityLog(report, 0), entries, unverified,
     }
     const summary = this.#o.store.finishScan(id, outcome)
     this.#o.log.warn({ scan: id, added: report.added, changed: report.changed, removed: report.removed }, 'fast path found changes')

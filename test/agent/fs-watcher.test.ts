@@ -11,13 +11,13 @@ import type { ScanSummary } from '../../src/agent/scan-types.js'
 
 const PATH = process.env.PATH ?? '/usr/bin:/bin'
 
-async function setup (t: Test, opts: { budget?: number, maxPending?: number } = {}) {
+async function setup (t: Test, opts: { budget?: number, maxPending?: number, rule?: string } = {}) {
   const root = t.testdir()
   const tree = makeTree(root)
   mkdirSync(join(tree, 'etc', 'conf.d'))
   symlinkSync('app.conf', join(tree, 'etc', 'link'))
   const re = `/${tree.slice(1).replace(/[.]/g, '\\.')}`
-  writeFileSync(join(root, 'aide.conf'), `!${re}/etc/.*\\.swp$\nR = p+ftype+i+l+n+u+g+s+sha512+sha256\n${re}($|/) R\n`)
+  writeFileSync(join(root, 'aide.conf'), `!${re}/etc/.*\\.swp$\nR = ${opts.rule ?? 'p+ftype+i+l+n+u+g+s+sha512+sha256'}\n${re}($|/) R\n`)
   const store = openStore(join(root, 'state', 'state.db'))
   const logs: Array<Record<string, unknown>> = []
   const scanner = new Scanner({
@@ -110,4 +110,15 @@ t.test('a burst beyond the queue bound is an overflow: a full check runs instead
   for (let i = 0; i < 500 && fullChecks.length === 0; i++) await new Promise(resolve => setTimeout(resolve, 20))
   t.equal(fullChecks.length, 1)
   t.equal(watcher.health().overflows, 1)
+})
+
+t.test('attributes Node cannot read are listed as unverified on the event scan, never claimed verified', async t => {
+  const { tree, store } = await setup(t, { rule: 'p+ftype+u+g+s+sha512+acl+xattrs+whirlpool' })
+  const id = lastId(store)
+  appendFileSync(join(tree, 'etc/app.conf'), 'x')
+  const s = await nextEventScan(store, id)
+  t.match(s, { changed: 1 })
+  const unverified = store.listUnverified(s.id)
+  t.equal(unverified.length, s.unverified, 'the directory verified with it is listed too')
+  t.match(unverified.find(u => u.path.equals(Buffer.from(join(tree, 'etc/app.conf')))), { reason: /left to the next full check: acl, xattrs, whirlpool/ })
 })

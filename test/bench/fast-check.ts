@@ -82,9 +82,13 @@ async function main (): Promise<void> {
   const exactMs: number[] = []
   const sumMs: number[] = []
   for (let r = 0; r < ROUNDS; r++) {
+    // Printed as each finishes, so a run cut short still reports what it measured.
     sumMs.push(await timed(() => sha512sum(files)))
+    console.log(`round ${r + 1}: sha512sum ${sumMs[r]?.toFixed(0) ?? ''} ms`)
     fastMs.push(await timed(() => fast.run('check', 'manual')))
+    console.log(`round ${r + 1}: fast check ${fastMs[r]?.toFixed(0) ?? ''} ms`)
     exactMs.push(await timed(() => exact.run('check', 'manual')))
+    console.log(`round ${r + 1}: exact check ${exactMs[r]?.toFixed(0) ?? ''} ms`)
   }
   const min = (xs: number[]): number => Math.min(...xs)
   const last = store.lastScan('check')
