@@ -14,6 +14,8 @@ export interface IndexState {
   readonly spec: readonly string[]
   readonly entries: number
   readonly builtAt: number
+  /** SHA-256 of the aide.conf the baseline was taken with ('' when unknown: indexed after an upgrade). */
+  readonly confSha256: string
 }
 
 interface Row { path: Buffer, attr: number, fields: string }
@@ -34,14 +36,14 @@ export class BaselineIndex {
     this.#now = now
     db.exec('CREATE TEMP TABLE IF NOT EXISTS index_seen (path BLOB PRIMARY KEY) WITHOUT ROWID')
     this.#stmts = {
-      state: db.prepare('SELECT baseline_id, db_sha256, db_spec, entries, built_at FROM baseline_index_state WHERE id = 1'),
+      state: db.prepare('SELECT baseline_id, db_sha256, db_spec, entries, built_at, conf_sha256 FROM baseline_index_state WHERE id = 1'),
       get: db.prepare('SELECT path, attr, fields FROM baseline_index WHERE path = ?'),
       stage: db.prepare('INSERT OR REPLACE INTO baseline_index_staging (path, attr, fields) VALUES (?, ?, ?)'),
       clearStaging: db.prepare('DELETE FROM baseline_index_staging'),
       clear: db.prepare('DELETE FROM baseline_index'),
       promote: db.prepare('INSERT INTO baseline_index SELECT path, attr, fields FROM baseline_index_staging'),
-      setState: db.prepare(`INSERT OR REPLACE INTO baseline_index_state (id, baseline_id, db_sha256, db_spec, entries, built_at)
-        VALUES (1, ?, ?, ?, ?, ?)`),
+      setState: db.prepare(`INSERT OR REPLACE INTO baseline_index_state (id, baseline_id, db_sha256, db_spec, entries, built_at, conf_sha256)
+        VALUES (1, ?, ?, ?, ?, ?, ?)`),
       dropState: db.prepare('DELETE FROM baseline_index_state'),
       seen: db.prepare('INSERT OR IGNORE INTO temp.index_seen (path) VALUES (?)'),
       clearSeen: db.prepare('DELETE FROM temp.index_seen'),
@@ -52,9 +54,9 @@ export class BaselineIndex {
 
   /** Which baseline the index describes, or null when there is none (never built, or dropped). */
   state (): IndexState | null {
-    const r = this.#stmts.state.get() as { baseline_id: number, db_sha256: string, db_spec: string, entries: number, built_at: number } | undefined
+    const r = this.#stmts.state.get() as { baseline_id: number, db_sha256: string, db_spec: string, entries: number, built_at: number, conf_sha256: string } | undefined
     if (r === undefined) return null
-    return { baselineId: r.baseline_id, sha256: r.db_sha256, spec: r.db_spec.split(' '), entries: r.entries, builtAt: r.built_at }
+    return { baselineId: r.baseline_id, sha256: r.db_sha256, spec: r.db_spec.split(' '), entries: r.entries, builtAt: r.built_at, confSha256: r.conf_sha256 }
   }
 
   isCurrent (baseline: { readonly id: number, readonly sha256: string }): boolean {
@@ -66,7 +68,7 @@ export class BaselineIndex {
    * Parses `file` (the baseline just recorded) into the index. On a parse error the old index is
    * dropped, not kept: an index that does not match the baseline must never be used.
    */
-  async rebuild (file: string, baseline: { readonly id: number, readonly sha256: string }): Promise<IndexState> {
+  async rebuild (file: string, baseline: { readonly id: number, readonly sha256: string }, confSha256 = ''): Promise<IndexState> {
     this.#stmts.clearStaging.run()
     let spec: readonly string[] = []
     let batch: AideDbEntry[] = []
@@ -88,12 +90,12 @@ export class BaselineIndex {
       this.#db.transaction(() => { this.#stmts.dropState.run(); this.#stmts.clear.run(); this.#stmts.clearStaging.run() })()
       throw err
     }
-    const state: IndexState = { baselineId: baseline.id, sha256: baseline.sha256, spec, entries, builtAt: this.#now() }
+    const state: IndexState = { baselineId: baseline.id, sha256: baseline.sha256, spec, entries, builtAt: this.#now(), confSha256 }
     this.#db.transaction(() => {
       this.#stmts.clear.run()
       this.#stmts.promote.run()
       this.#stmts.clearStaging.run()
-      this.#stmts.setState.run(state.baselineId, state.sha256, spec.join(' '), entries, state.builtAt)
+      this.#stmts.setState.run(state.baselineId, state.sha256, spec.join(' '), entries, state.builtAt, confSha256)
     })()
     return state
   }

@@ -4,6 +4,7 @@
  * when AIDE succeeded and the new database is complete; a check first proves the baseline is the
  * one the agent recorded. Every failure becomes an Errored scan with a message, never a crash.
  */
+import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readFile, rename, rm, writeFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -37,6 +38,10 @@ export interface ScannerOptions {
   readonly now: () => number
   /** Called after each scan is recorded (retention, later the outbox). */
   readonly onFinished?: (scan: ScanSummary) => void
+}
+
+function sha256 (text: string): string {
+  return createHash('sha256').update(text).digest('hex')
 }
 
 function errored (err: unknown, prefix = ''): ScanOutcome {
@@ -206,19 +211,26 @@ export class Scanner {
     const baseline = this.#o.store.currentBaseline()
     if (baseline === null) return
     try {
-      const state = await this.index.rebuild(this.paths.database, baseline)
+      const state = await this.index.rebuild(this.paths.database, baseline, sha256(this.#conf))
       this.#o.log.info({ baseline: baseline.id, entries: state.entries }, 'baseline index built')
     } catch (err) {
       this.#o.log.warn({ err, baseline: baseline.id }, 'baseline index not built')
     }
   }
 
-  /** Fast mode cannot honour report_ignore_* / report_force_attrs of a user's aide.conf; those run exact. */
+  /**
+   * Fast mode reproduces aide --check only for the rules the baseline was taken with (AIDE drops
+   * baseline entries no rule selects any more, with a warning) and without report_ignore_* /
+   * report_force_attrs (only AIDE applies those); otherwise the check runs exact.
+   */
   #isFast (): boolean {
     if (this.#o.aide.mode !== 'fast') return false
-    if (!/^\s*report_(ignore_|force_attrs)/m.test(this.#conf)) return true
-    this.#o.log.warn('aide.conf sets report_ignore_*/report_force_attrs, which only aide --check applies: running an exact check')
-    return false
+    const taken = this.index.state()?.confSha256 ?? ''
+    const why = /^\s*report_(ignore_|force_attrs)/m.test(this.#conf)
+      ? 'aide.conf sets report_ignore_*/report_force_attrs, which only aide --check applies'
+      : taken !== '' && taken !== sha256(this.#conf) ? 'the AIDE rules changed since the baseline (run "podsec-fim reinit")' : null
+    if (why !== null) this.#o.log.warn({ why }, 'running an exact check instead of a fast one')
+    return why === null
   }
 
   async #fastCheck (id: number, baseline: Baseline): Promise<ScanOutcome> {

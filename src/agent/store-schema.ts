@@ -94,7 +94,8 @@ export const MIGRATIONS: readonly string[] = [
     db_sha256 TEXT NOT NULL,
     db_spec TEXT NOT NULL,
     entries INTEGER NOT NULL,
-    built_at INTEGER NOT NULL
+    built_at INTEGER NOT NULL,
+    conf_sha256 TEXT NOT NULL DEFAULT ''
   );
   `,
 ]

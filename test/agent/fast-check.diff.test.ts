@@ -77,6 +77,9 @@ const SCENARIOS: ReadonlyArray<[string, Mutation]> = [
     writeFileSync(Buffer.concat([Buffer.from(join(tree, 'bin') + '/'), Buffer.from('esc\x1b\x7f\xfe', 'latin1')]), 'e')
     writeFileSync(join(tree, 'bin', 'back\\123'), 'b')
   }],
+  ['rules changed after the baseline: a file excluded', tree => {
+    appendFileSync(join(tree, '..', 'aide.conf'), `!/${tree.slice(1).replace(/[.]/g, '\\.')}/etc/secret\\.key$\n`)
+  }],
   ['many changes at once', tree => {
     appendFileSync(join(tree, 'etc/app.conf'), 'x')
     chmodSync(join(tree, 'etc/sub'), 0o700)
