@@ -35,6 +35,7 @@ export interface FastPathOptions {
   readonly fullCheck: () => Promise<unknown>
   readonly onRecorded?: (scan: ScanSummary) => void
   readonly debounceMs?: number
+  readonly maxWaitMs?: number
   readonly maxPending?: number
   readonly aideVersion: string
 }
@@ -51,6 +52,7 @@ export class FastPathWatcher implements Watcher {
   #uncovered = 0
   #timer: NodeJS.Timeout | undefined
   #isScheduled = false
+  #firstPendingAt: number | null = null
   #busy: Promise<void> = Promise.resolve()
   #lastEventAt: number | null = null
   #overflows = 0
@@ -104,15 +106,21 @@ export class FastPathWatcher implements Watcher {
     }
   }
 
+  /** Debounces a burst, but never longer than maxWaitMs: a file rewritten every 100 ms is still verified. */
   #queue (path: Buffer): void {
-    this.#lastEventAt = this.#o.now()
+    const now = this.#o.now()
+    this.#lastEventAt = now
     this.#pending.set(path.toString('hex'), path)
+    this.#firstPendingAt ??= now
+    const isOverdue = now - this.#firstPendingAt >= (this.#o.maxWaitMs ?? 2000)
+    if (this.#isScheduled && isOverdue) return
     clearTimeout(this.#timer)
     this.#isScheduled = true
     this.#timer = setTimeout(() => {
       this.#isScheduled = false
+      this.#firstPendingAt = null
       this.#busy = this.#busy.then(() => this.#flush())
-    }, this.#o.debounceMs ?? 200)
+    }, isOverdue ? 0 : this.#o.debounceMs ?? 200)
   }
 
   async #flush (): Promise<void> {

@@ -11,7 +11,7 @@ import type { ScanSummary } from '../../src/agent/scan-types.js'
 
 const PATH = process.env.PATH ?? '/usr/bin:/bin'
 
-async function setup (t: Test, opts: { budget?: number, maxPending?: number, rule?: string } = {}) {
+async function setup (t: Test, opts: { budget?: number, maxPending?: number, rule?: string, debounceMs?: number } = {}) {
   const root = t.testdir()
   const tree = makeTree(root)
   mkdirSync(join(tree, 'etc', 'conf.d'))
@@ -29,7 +29,7 @@ async function setup (t: Test, opts: { budget?: number, maxPending?: number, rul
   const watcher = new FastPathWatcher({
     index: scanner.index, store, budget: opts.budget ?? 100, log: sinkLogger(logs), now: Date.now, aideVersion: '0.18.3',
     rule: (p, type) => aideRuleAttributes({ binary: 'aide', conf: scanner.paths.conf, path: PATH }, p, type),
-    fullCheck: async () => { fullChecks.push(Date.now()) }, debounceMs: 50, maxPending: opts.maxPending,
+    fullCheck: async () => { fullChecks.push(Date.now()) }, debounceMs: opts.debounceMs ?? 50, maxWaitMs: 300, maxPending: opts.maxPending,
   })
   await watcher.start()
   t.teardown(async () => { await watcher.close(); await scanner.close(); store.close() })
@@ -121,4 +121,15 @@ t.test('attributes Node cannot read are listed as unverified on the event scan, 
   const unverified = store.listUnverified(s.id)
   t.equal(unverified.length, s.unverified, 'the directory verified with it is listed too')
   t.match(unverified.find(u => u.path.equals(Buffer.from(join(tree, 'etc/app.conf')))), { reason: /left to the next full check: acl, xattrs, whirlpool/ })
+})
+
+t.test('a file rewritten faster than the debounce is still verified (bounded wait)', async t => {
+  const { tree, store } = await setup(t, { debounceMs: 250 })
+  const id = lastId(store)
+  let i = 0
+  const writer = setInterval(() => { appendFileSync(join(tree, 'etc/app.conf'), String(i++)) }, 50)
+  t.teardown(() => clearInterval(writer))
+  const s = await nextEventScan(store, id)
+  clearInterval(writer)
+  t.match(s, { changed: 1 })
 })
