@@ -85,3 +85,26 @@ export async function aideVersion (binary: string, path: string): Promise<AideVe
   }
   return { text: m[0], major: Number(m[1]), minor: Number(m[2]) }
 }
+
+/** Attribute names as `aide --path-check` prints a rule, mapped to the names of aide-attributes.ts. */
+const RULE_ATTR_NAMES: Readonly<Record<string, string>> = {
+  l: 'linkname', p: 'perm', u: 'uid', g: 'gid', s: 'size', a: 'atime', c: 'ctime', m: 'mtime', i: 'inode', b: 'bcount',
+  n: 'linkcount', S: 'sizeg', I: 'checkinode', ANF: 'allownewfile', ARF: 'allowrmfile', caps: 'capabilities',
+}
+
+/**
+ * `aide -p TYPE:PATH` (--path-check): the attributes of the rule that selects a path (null: no
+ * rule), without reading the database (milliseconds). A name that is not UTF-8 cannot be passed
+ * as an argument losslessly: it counts as selected with unknown attributes (empty list), so it is
+ * reported, never silently dropped.
+ */
+export async function aideRuleAttributes (opts: { binary: string, conf: string, path: string }, file: Buffer, type: string): Promise<string[] | null> {
+  const text = file.toString('utf8')
+  if (!Buffer.from(text, 'utf8').equals(file)) return []
+  const run = await spawnAide({ binary: opts.binary, args: ['-c', opts.conf, '-p', `${type}:${text}`], path: opts.path })
+  const res = await run.done
+  if (res.exitCode !== 0) return null
+  // [X] f '/p': selective rule: '<regex> <restriction> <attrs>' (file:line: '...')
+  const attrs = /rule: '.* (\S+)' \(/.exec(res.stdout.toString('latin1'))?.[1] ?? ''
+  return attrs.split('+').filter(a => a !== '').map(a => RULE_ATTR_NAMES[a] ?? a)
+}

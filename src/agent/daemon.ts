@@ -4,11 +4,12 @@
  */
 import { mkdir, readFile } from 'node:fs/promises'
 import type { AgentConfig } from '../core/config.js'
-import { isoTime, type StatusView } from '../core/control-api.js'
+import { isoTime, type StatusView, type WatcherHealth } from '../core/control-api.js'
 import type { Logger } from '../core/log.js'
 import { VERSION } from '../core/version.js'
 import { EXPOSITION_CONTENT_TYPE } from '../core/metrics.js'
-import { aideVersion } from './aide-process.js'
+import { aideRuleAttributes, aideVersion } from './aide-process.js'
+import { FastPathWatcher } from './fs-watcher.js'
 import { AgentMetrics } from './agent-metrics.js'
 import { AggregatorReporting, type ReportingDeps } from './aggregator-reporting.js'
 import { ControlServer, TextBody, type ControlRoutes } from './control-server.js'
@@ -24,6 +25,7 @@ import { lockStateDir } from './state-lock.js'
 import { startWatchers, type WatcherSet } from './watchers.js'
 import type { FindingSink, SyslogSink } from './finding-types.js'
 import type { PolicyRoots } from './policy-facts.js'
+import type { ScanOutcome, ScanSummary } from './scan-types.js'
 
 export interface DaemonDeps {
   readonly log: Logger
@@ -60,6 +62,13 @@ async function stopOrphanAide (pid: number, log: Logger): Promise<void> {
   } catch { /* it exited in the meantime */ }
 }
 
+async function recoverInterrupted (store: Store, log: Logger): Promise<void> {
+  for (const r of store.recoverInterrupted()) {
+    log.warn({ scan: r.id }, 'scan interrupted by an earlier stop, marked Interrupted')
+    if (r.aidePid !== null) await stopOrphanAide(r.aidePid, log)
+  }
+}
+
 export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promise<Daemon> {
   const log = deps.log
   const version = await aideVersion(config.aide.binary, deps.path)
@@ -71,35 +80,27 @@ export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promi
     const store = openStore(stateDbPath(config.stateDir), { now: deps.now })
     closers.push(() => store.close())
     const startedAt = deps.now()
-    for (const r of store.recoverInterrupted()) {
-      log.warn({ scan: r.id }, 'scan interrupted by an earlier stop, marked Interrupted')
-      if (r.aidePid !== null) await stopOrphanAide(r.aidePid, log)
-    }
+    await recoverInterrupted(store, log)
     const prune = (): void => store.prune(config.retention.maxScans, config.retention.maxAgeDays)
     prune()
     const settings = new RuntimeSettings(ownSettings(config.aide))
     const reporting = await startReporting(config, deps, store, settings, version.text)
+    let fastPath: FastPathWatcher | null = null
+    const onFinished = (s: ScanSummary): void => { prune(); if (s.kind === 'init' && s.condition === 'Succeeded') fastPath?.replan() }
     const scanner = new Scanner({
       store, stateDir: config.stateDir, aide: config.aide, settings, version, path: deps.path, log: log.child({ component: 'scanner' }), now: deps.now,
-      onFinished: prune, onFinishing: reporting === null ? undefined : f => reporting.onScanFinishing(f),
+      onFinished, onFinishing: reporting === null ? undefined : f => reporting.onScanFinishing(f),
     })
     closers.push(() => scanner.close())
     await reporting?.restore(scanner)
     followDebug(settings, log, config.log.level)
     const watchers = await startWatchers(config, { store, log, now: deps.now, pid: deps.pid, path: deps.path, outbox: reporting?.outbox ?? null, policyRoots: deps.policyRoots, sinks: deps.watcherSinks })
     closers.push(() => watchers.close())
+    fastPath = await startFastPath(config, scanner, deps, version.text, prune, reporting === null ? undefined : (summary, outcome) => { reporting.onScanFinishing({ summary, outcome, reinitToken: null, aideConfigId: '' }) })
+    closers.push(() => fastPath?.close())
     const schedule = new Schedule({ scanner, store, settings, log: log.child({ component: 'schedule' }), now: deps.now })
-    const status = (): StatusView => statusView({ config, deps, startedAt, aideVersion: version.text, store, scanner, schedule, reporting, watchers })
-    const metrics = new AgentMetrics({ store, now: deps.now })
-    const control = new ControlServer({
-      status,
-      check: async () => ({ scan: scanView(await scanner.run('check', 'manual')) }),
-      reinit: async () => ({ scan: scanView(await scanner.run('init', 'manual')) }),
-      ...metricsRoutes(metrics, status),
-    }, log.child({ component: 'control' }))
-    await control.listen(config.socketPath)
-    closers.push(() => control.close())
-    await listenMetrics(config.metrics.port, () => metrics.collect(status()).render(), log, closers)
+    const status = (): StatusView => statusView({ config, deps, startedAt, aideVersion: version.text, store, scanner, schedule, reporting, watchers: () => [...watchers.health(), ...(fastPath === null ? [] : [fastPath.health()])] })
+    await startControl(config, { store, scanner, status, log, now: deps.now }, closers)
     schedule.start()
     closers.push(() => schedule.close())
     reporting?.start(scanner)
@@ -110,6 +111,20 @@ export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promi
     await closeAll(closers)
     throw err
   }
+}
+
+/** The control socket (status, check, re-init, metrics) and, with metrics.port, loopback TCP metrics. */
+async function startControl (config: AgentConfig, p: { store: Store, scanner: Scanner, status: () => StatusView, log: Logger, now: () => number }, closers: Array<() => Promise<void> | void>): Promise<void> {
+  const metrics = new AgentMetrics({ store: p.store, now: p.now })
+  const control = new ControlServer({
+    status: p.status,
+    check: async () => ({ scan: scanView(await p.scanner.run('check', 'manual')) }),
+    reinit: async () => ({ scan: scanView(await p.scanner.run('init', 'manual')) }),
+    ...metricsRoutes(metrics, p.status),
+  }, p.log.child({ component: 'control' }))
+  await control.listen(config.socketPath)
+  closers.push(() => control.close())
+  await listenMetrics(config.metrics.port, () => metrics.collect(p.status()).render(), p.log, closers)
 }
 
 /** The metrics on the control socket: the exposition, and the same as JSON for `podsec-fim metrics --json`. */
@@ -130,7 +145,7 @@ async function listenMetrics (port: number | null, render: () => string, log: Lo
 
 interface StatusParts {
   config: AgentConfig, deps: DaemonDeps, startedAt: number, aideVersion: string, store: Store, scanner: Scanner, schedule: Schedule, reporting: AggregatorReporting | null
-  watchers: WatcherSet
+  watchers: () => WatcherHealth[]
 }
 
 function statusView ({ config, deps, startedAt, aideVersion, store, scanner, schedule, reporting, watchers }: StatusParts): StatusView {
@@ -141,7 +156,7 @@ function statusView ({ config, deps, startedAt, aideVersion, store, scanner, sch
     node: config.nodeName, agentVersion: VERSION, aideVersion, pid: deps.pid, startedAt: isoTime(startedAt) as string, stateDir: config.stateDir,
     baseline: b === null ? null : { scanId: b.scanId, createdAt: isoTime(b.createdAt) as string, sha256: b.sha256, size: b.size },
     running: scanner.current, lastScan: last === null ? null : scanView(last), lastCheck: lastCheck === null ? null : scanView(lastCheck),
-    nextCheckAt: isoTime(schedule.nextCheckAt), totals: store.totals(), watchers: watchers.health(), aggregator: reporting?.view() ?? null,
+    nextCheckAt: isoTime(schedule.nextCheckAt), totals: store.totals(), watchers: watchers(), aggregator: reporting?.view() ?? null,
   }
 }
 
@@ -165,6 +180,19 @@ function followDebug (settings: RuntimeSettings, log: Logger, level: string): vo
     log.level = next.isDebug ? 'debug' : level
     log.info({ logLevel: log.level }, 'log level changed by the cluster (FileIntegrity debug)')
   })
+}
+
+/** The fast path (watch.enabled): watches once a baseline index exists; every successful init re-plans it. */
+async function startFastPath (config: AgentConfig, scanner: Scanner, deps: DaemonDeps, aideVersionText: string, onRecorded: () => void, onFinishing?: (s: ScanSummary, o: ScanOutcome) => void): Promise<FastPathWatcher | null> {
+  if (!config.watch.enabled) return null
+  await scanner.ensureIndex()
+  const watcher = new FastPathWatcher({
+    index: scanner.index, store: scanner.store, budget: config.watch.budget, log: deps.log.child({ component: 'fast-path' }), now: deps.now, aideVersion: aideVersionText,
+    rule: (p, type) => aideRuleAttributes({ binary: config.aide.binary, conf: scanner.paths.conf, path: deps.path }, p, type),
+    fullCheck: () => scanner.run('check', 'event'), onRecorded, onFinishing,
+  })
+  await watcher.start()
+  return watcher
 }
 
 async function closeAll (closers: Array<() => Promise<void> | void>): Promise<void> {

@@ -4,8 +4,10 @@
  * when AIDE succeeded and the new database is complete; a check first proves the baseline is the
  * one the agent recorded. Every failure becomes an Errored scan with a message, never a crash.
  */
+import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readFile, rename, rm, writeFile, mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import { AppError, isAppError } from '../core/errors.js'
 import type { Logger } from '../core/log.js'
 import { aidePaths, renderAideConf, reportArgs, type AidePaths } from './aide-conf.js'
@@ -16,15 +18,20 @@ import { parseTextReport } from './aide-text-report.js'
 import { backupFile, pruneBackups } from './backups.js'
 import { assertCompleteDatabase, digestFile, verifyBaseline } from './baseline-file.js'
 import { reclassifyUnreadable } from './unreadable.js'
+import { BaselineIndex } from './baseline-index.js'
+import { diffAgainstIndex } from './fast-check.js'
+import { renderIntegrityLog } from './integrity-log.js'
+import { timeString } from './aide-db-values.js'
 import { ScanQueue } from './scan-queue.js'
 import type { AideConfigSource, RuntimeSettings } from './runtime-settings.js'
 import type { Store } from './store.js'
-import type { ScanKind, ScanOutcome, ScanSummary, ScanTrigger } from './scan-types.js'
+import type { Baseline, ScanKind, ScanOutcome, ScanSummary, ScanTrigger } from './scan-types.js'
 
 export interface ScannerOptions {
   readonly store: Store
   readonly stateDir: string
-  readonly aide: { readonly binary: string }
+  /** mode `fast`: full checks run `aide --init` to a scratch database and diff it in our code (fast-check.ts). */
+  readonly aide: { readonly binary: string, readonly mode?: 'exact' | 'fast' }
   readonly version: AideVersion
   /** PATH for the AIDE child (its environment is otherwise empty but TZ=UTC, LC_ALL=C). */
   readonly path: string
@@ -46,6 +53,10 @@ export interface FinishedScan {
   readonly aideConfigId: string
 }
 
+function sha256 (text: string): string {
+  return createHash('sha256').update(text).digest('hex')
+}
+
 function errored (err: unknown, prefix = ''): ScanOutcome {
   const code = isAppError(err) ? err.code : 'PFIM_AIDE_FAILED'
   return emptyOutcome('Errored', null, code, `${prefix}${(err as Error).message}`)
@@ -57,8 +68,12 @@ function emptyOutcome (condition: ScanOutcome['condition'], exitCode: number | n
 
 export class Scanner {
   readonly paths: AidePaths
+  /** AIDE's database parsed into SQLite after each init (fast check, fast path). */
+  readonly index: BaselineIndex
+  readonly store: Store
   readonly #o: ScannerOptions
   readonly settings: RuntimeSettings
+  #conf = ''
   readonly #queue = new ScanQueue()
   #aide: AideRunning | null = null
   /** A directive's re-init token, taken by the next init that starts (a queued init may be joined). */
@@ -69,6 +84,8 @@ export class Scanner {
     this.#o = opts
     this.paths = aidePaths(opts.stateDir)
     this.settings = opts.settings
+    this.index = new BaselineIndex(opts.store.db, opts.now)
+    this.store = opts.store
   }
 
   get #hasJson (): boolean {
@@ -116,15 +133,17 @@ export class Scanner {
   async #writeConf (source: AideConfigSource): Promise<void> {
     const config = source.path
     const userConf = config === null ? null : await readFile(config, 'utf8')
-    const text = renderAideConf({ paths: this.paths, userConf, source: config ?? 'the built-in u7s rules', legacyDatabaseKey: !this.#hasJson && this.#o.version.minor < 17, isFromCluster: source.isFromCluster })
+    const text = this.#conf = renderAideConf({ paths: this.paths, userConf, source: config ?? 'the built-in u7s rules', legacyDatabaseKey: !this.#hasJson && this.#o.version.minor < 17, isFromCluster: source.isFromCluster })
     await mkdir(this.paths.dir, { recursive: true, mode: 0o700 })
     await writeFile(this.paths.conf, text, { mode: 0o600 })
   }
 
-  async #runAide (id: number, mode: '--init' | '--check'): Promise<AideExit> {
+  async #runAide (id: number, mode: '--init' | '--check', databaseOut?: string): Promise<AideExit> {
     await rm(this.paths.logNew, { force: true })
     await rm(this.paths.jsonReport, { force: true })
-    const args = ['-c', this.paths.conf, ...reportArgs(this.paths, this.#hasJson), mode]
+    // database_out: the first value AIDE reads wins, so -B (before the config file) redirects it.
+    const out = databaseOut === undefined ? reportArgs(this.paths, this.#hasJson) : ['-B', `database_out=file:${databaseOut}`]
+    const args = ['-c', this.paths.conf, ...out, mode]
     this.#aide = await spawnAide({ binary: this.#o.aide.binary, args, path: this.#o.path })
     this.#o.store.setScanPid(id, this.#aide.pid)
     try {
@@ -168,6 +187,7 @@ export class Scanner {
     const digest = await digestFile(this.paths.databaseNew)
     await rename(this.paths.databaseNew, this.paths.database)
     this.#o.store.recordBaseline(id, digest.sha256, digest.size)
+    await this.#indexBaseline()
     return { ...emptyOutcome('Succeeded', 0, null, null), log, unverified: unverifiedFromStderr(exit.stderr) }
   }
 
@@ -181,6 +201,7 @@ export class Scanner {
     }
     await verifyBaseline(this.paths.database, baseline)
     await this.#writeConf(source)
+    if (this.#isFast()) return await this.#fastCheck(id, baseline)
     const exit = await this.#runAide(id, '--check')
     const result = classifyExit(exit)
     const log = await this.#keepLog(id, exit)
@@ -194,6 +215,75 @@ export class Scanner {
     const report = this.#hasJson ? parseJsonReport(await readFile(this.paths.jsonReport)) : parseTextReport(log ?? Buffer.alloc(0))
     const unverified = unverifiedFromStderr(exit.stderr)
     return { ...reclassifyUnreadable(report, unverified), exitCode: result.exitCode, errorCode: null, error: null, log }
+  }
+
+  /**
+   * Makes the index describe the recorded baseline (an agent upgraded from before the index, or a
+   * lost index): the baseline file is verified first, so the index is never built from a tampered
+   * database. Returns false when there is no usable baseline.
+   */
+  async ensureIndex (): Promise<boolean> {
+    const baseline = this.#o.store.currentBaseline()
+    if (baseline === null) return false
+    if (this.index.isCurrent(baseline)) return true
+    try {
+      await verifyBaseline(this.paths.database, baseline)
+      await this.index.rebuild(this.paths.database, baseline)
+      return true
+    } catch (err) {
+      this.#o.log.warn({ err, baseline: baseline.id }, 'baseline index not built')
+      return false
+    }
+  }
+
+  /** Parses the baseline just recorded into the index; a failure leaves no index (rebuilt on demand), never a wrong one. */
+  async #indexBaseline (): Promise<void> {
+    const baseline = this.#o.store.currentBaseline()
+    if (baseline === null) return
+    try {
+      const state = await this.index.rebuild(this.paths.database, baseline, sha256(this.#conf))
+      this.#o.log.info({ baseline: baseline.id, entries: state.entries }, 'baseline index built')
+    } catch (err) {
+      this.#o.log.warn({ err, baseline: baseline.id }, 'baseline index not built')
+    }
+  }
+
+  /**
+   * Fast mode reproduces aide --check only for the rules the baseline was taken with (AIDE drops
+   * baseline entries no rule selects any more, with a warning) and without report_ignore_* /
+   * report_force_attrs (only AIDE applies those); otherwise the check runs exact.
+   */
+  #isFast (): boolean {
+    if (this.#o.aide.mode !== 'fast') return false
+    const taken = this.index.state()?.confSha256 ?? ''
+    const why = /^\s*report_(ignore_|force_attrs)/m.test(this.#conf)
+      ? 'aide.conf sets report_ignore_*/report_force_attrs, which only aide --check applies'
+      : taken !== '' && taken !== sha256(this.#conf) ? 'the AIDE rules changed since the baseline (run "podsec-fim reinit")' : null
+    if (why !== null) this.#o.log.warn({ why }, 'running an exact check instead of a fast one')
+    return why === null
+  }
+
+  async #fastCheck (id: number, baseline: Baseline): Promise<ScanOutcome> {
+    if (!this.index.isCurrent(baseline)) await this.index.rebuild(this.paths.database, baseline)
+    const fresh = join(this.paths.dir, 'aide.db.fast.gz')
+    const startedAt = this.#o.now()
+    try {
+      const exit = await this.#runAide(id, '--init', fresh)
+      const result = classifyExit(exit)
+      const warnings = otherWarnings(exit.stderr)
+      if (warnings.length > 0) this.#o.log.warn({ scan: id, warnings }, 'AIDE warned')
+      if (result.condition === 'Errored' || result.condition === 'Interrupted') {
+        return emptyOutcome(result.condition, result.exitCode, result.condition === 'Errored' ? 'PFIM_AIDE_FAILED' : 'PFIM_SCAN_INTERRUPTED', result.error)
+      }
+      const endedAt = this.#o.now()
+      const times = { aideVersion: this.#o.version.text.replace(/^AIDE,? (version )?/, ''), startTime: timeString(Math.floor(startedAt / 1000)), endTime: timeString(Math.floor(endedAt / 1000)) }
+      const diff = await diffAgainstIndex(this.index, fresh, times)
+      const log = renderIntegrityLog(diff, Math.floor(endedAt / 1000) - Math.floor(startedAt / 1000))
+      await writeFile(this.paths.log, log, { mode: 0o600 })
+      return { ...reclassifyUnreadable(diff, unverifiedFromStderr(exit.stderr)), exitCode: diff.exitCode, errorCode: null, error: null, log }
+    } finally {
+      await rm(fresh, { force: true })
+    }
   }
 
   /** Resolves when no scan is running or queued. */

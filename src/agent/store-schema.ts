@@ -81,6 +81,29 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE findings ADD COLUMN reported_count INTEGER NOT NULL DEFAULT 1;
   CREATE INDEX findings_open_bursts ON findings (kind) WHERE count > reported_count;
   `,
+  // 4: the baseline index, AIDE's database parsed after each init (fast check and fast path).
+  // Fields stay as AIDE wrote them (JSON of the @@db_spec fields); attr is AIDE's per-entry set.
+  `
+  CREATE TABLE baseline_index (
+    path BLOB PRIMARY KEY,
+    attr INTEGER NOT NULL,
+    fields TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE baseline_index_staging (
+    path BLOB PRIMARY KEY,
+    attr INTEGER NOT NULL,
+    fields TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE baseline_index_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    baseline_id INTEGER NOT NULL REFERENCES baselines (id),
+    db_sha256 TEXT NOT NULL,
+    db_spec TEXT NOT NULL,
+    entries INTEGER NOT NULL,
+    built_at INTEGER NOT NULL,
+    conf_sha256 TEXT NOT NULL DEFAULT ''
+  );
+  `,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

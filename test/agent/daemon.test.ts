@@ -143,3 +143,13 @@ t.test('a second agent on the same state dir or socket is refused; the first kee
   t.ok(existsSync(a.config.socketPath))
   t.match(await post(a.config.socketPath, '/v1/check'), { status: 200 }, 'the first agent still answers')
 })
+
+t.test('with watch.enabled the daemon runs the fast path: a change becomes an event scan within seconds, shown in status', async t => {
+  const a = await startAgent(t, { overrides: { 'watch.enabled': true } })
+  await a.daemon.scanner.idle()
+  await until('the fast path watching the first baseline', () => a.daemon.status().watchers.find(w => w.name === 'fast-path' && (w.watches ?? 0) > 0))
+  writeFileSync(join(a.tree, 'etc/app.conf'), 'changed\n')
+  const scan = await until('an event scan', () => a.daemon.store.listScans({ limit: 5 }).find(s => s.trigger === 'event' && s.condition === 'Failed'))
+  t.match(a.daemon.store.listEntries(scan.id), [{ change: 'changed', attributes: { sha512: {} } }])
+  t.match(a.daemon.status().watchers, [{ name: 'fast-path', running: true, budget: 4096, lastEventAt: String, overflows: 0 }])
+})

@@ -73,6 +73,9 @@ export async function startAgent (t: Test, opts: { overrides?: Record<string, un
     // Never the node's own audit log, forbidden.log or syslog: tests point them at their own.
     audit: { path: join(root, 'audit', 'audit.log'), forbiddenLog: join(root, 'kubeapi', 'forbidden.log') },
     syslog: { enabled: false },
+    // The fast path records its own event scans on every file change; tests that count scans
+    // would race with it, so it is on only where a test asks for it ('watch.enabled': true).
+    watch: { enabled: false },
   }, { HOME: root }, opts.overrides)
   const daemon = await startDaemon(config, { log: sinkLogger(logs), now: Date.now, path: process.env.PATH ?? '/usr/bin:/bin', pid: process.pid, ...opts.deps })
   const fixture: AgentFixture = {
