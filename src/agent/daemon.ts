@@ -8,7 +8,10 @@ import { isoTime, type StatusView } from '../core/control-api.js'
 import type { Logger } from '../core/log.js'
 import { VERSION } from '../core/version.js'
 import { aideVersion } from './aide-process.js'
+import { ContainerWatcher } from './container-watcher.js'
 import { ControlServer } from './control-server.js'
+import type { FindingSink, SyslogSink, Watcher } from './finding-types.js'
+import { logFindingSink, logSyslogSink } from './log-sinks.js'
 import { scanView } from './scan-view.js'
 import { Scanner } from './scanner.js'
 import { Schedule } from './schedule.js'
@@ -21,6 +24,9 @@ export interface DaemonDeps {
   /** PATH used to find and run AIDE. */
   readonly path: string
   readonly pid: number
+  /** Where watchers put findings and syslog lines; the log stand-ins when not given. */
+  readonly findings?: FindingSink
+  readonly syslog?: SyslogSink
 }
 
 export interface Daemon {
@@ -28,6 +34,18 @@ export interface Daemon {
   readonly scanner: Scanner
   status (): StatusView
   close (): Promise<void>
+}
+
+/** The watchers the config enables, started; the caller closes them. */
+async function startWatchers (config: AgentConfig, deps: DaemonDeps): Promise<Watcher[]> {
+  const findings = deps.findings ?? logFindingSink(deps.log.child({ component: 'findings' }))
+  const syslog = deps.syslog ?? logSyslogSink(deps.log.child({ component: 'syslog' }))
+  const watchers: Watcher[] = []
+  if (config.containers.enabled) {
+    watchers.push(new ContainerWatcher({ ...config.containers, findings, syslog, log: deps.log.child({ component: 'containers' }), now: deps.now }))
+  }
+  for (const w of watchers) await w.start()
+  return watchers
 }
 
 /** An AIDE left running by an agent that was killed would hold the database lock; stop it. */
@@ -59,6 +77,8 @@ export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promi
     prune()
     const scanner = new Scanner({ store, stateDir: config.stateDir, aide: config.aide, version, path: deps.path, log: log.child({ component: 'scanner' }), now: deps.now, onFinished: prune })
     closers.push(() => scanner.close())
+    const watchers = await startWatchers(config, deps)
+    closers.push(...watchers.map(w => () => w.close()))
     const schedule = new Schedule({ scanner, store, gracePeriodMs: config.aide.gracePeriod * 1000, initialDelayMs: config.aide.initialDelay * 1000, log: log.child({ component: 'schedule' }), now: deps.now })
     const status = (): StatusView => {
       const b = store.currentBaseline()
@@ -68,7 +88,7 @@ export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promi
         node: config.nodeName, agentVersion: VERSION, aideVersion: version.text, pid: deps.pid, startedAt: isoTime(startedAt) as string, stateDir: config.stateDir,
         baseline: b === null ? null : { scanId: b.scanId, createdAt: isoTime(b.createdAt) as string, sha256: b.sha256, size: b.size },
         running: scanner.current, lastScan: last === null ? null : scanView(last), lastCheck: lastCheck === null ? null : scanView(lastCheck),
-        nextCheckAt: isoTime(schedule.nextCheckAt), totals: store.totals(), watchers: [],
+        nextCheckAt: isoTime(schedule.nextCheckAt), totals: store.totals(), watchers: watchers.map(w => w.health()),
       }
     }
     const control = new ControlServer({

@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   PFIM_USAGE: 'the command line is invalid',
   PFIM_AUDIT_LINE_INVALID: 'a kube-apiserver audit log line is not a well-formed audit.k8s.io/v1 event (counted and skipped)',
   PFIM_PROTOCOL_INVALID: 'a protocol body (agent <-> aggregator) has a missing, unknown or mistyped field',
+  PFIM_CONTAINER_STORAGE_INVALID: 'a containers/storage file (containers.json, layers.json) is malformed or names a bad id; the last good mapping is kept',
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -1,0 +1,221 @@
+/**
+ * Watches one container upper dir recursively with inotify (one non-recursive fs.watch per
+ * directory, as inotify itself works) and reports what changed, named as inotifywait names it:
+ * CREATE, DELETE, MODIFY, ATTRIB, plus `,ISDIR` for directories.
+ *
+ * Node's fs.watch only says "rename" (create, delete, move) or "change" (write, attributes), so
+ * each path's events are coalesced for `coalesceMs` and then the path is looked at: present and
+ * new is CREATE, gone and known is DELETE, a change with ctime > mtime is ATTRIB (chmod, chown,
+ * xattrs touch only ctime; a write sets both), otherwise MODIFY. A path that came and went before
+ * it could be looked at is `CREATE,DELETE`. fs.watch carries no move cookie, so a move is the old
+ * name's DELETE and the new name's CREATE. Names are bytes (Buffer) end to end: a name with a
+ * newline or invalid UTF-8 is watched and reported like any other.
+ *
+ * Overlay whiteouts are translated: a `.wh.<name>` file or a 0/0 character device is the deletion
+ * of `<name>` from the image; `.wh..wh..opq` hides a whole image directory.
+ */
+import { lstatSync, readdirSync, watch, type FSWatcher, type Stats } from 'node:fs'
+
+export interface TreeChange {
+  /** The path inside the container, as bytes, starting with `/`. */
+  readonly path: Buffer
+  readonly event: string
+  /** st_mode after the change; null when the path is gone. */
+  readonly mode: number | null
+  /** The change is an overlay whiteout: a file of the image was deleted in the container. */
+  readonly whiteout: boolean
+}
+
+export interface TreeOptions {
+  readonly dir: string
+  readonly coalesceMs: number
+  readonly onChange: (change: TreeChange) => void
+  readonly onError: (err: Error) => void
+}
+
+type Kind = 'dir' | 'file' | 'whiteout'
+interface Known { readonly kind: Kind, readonly ino: number }
+interface Pending { rename: boolean, change: boolean }
+
+const SLASH = 0x2f
+const WHITEOUT = Buffer.from('.wh.')
+const OPAQUE = Buffer.from('.wh..wh..opq')
+
+/** Keys are paths inside the container as latin1 strings: one char per byte, so lossless. */
+const keyOf = (b: Buffer): string => b.toString('latin1')
+const bytesOf = (key: string): Buffer => Buffer.from(key, 'latin1')
+
+function lstatOrNull (path: Buffer): Stats | null {
+  try {
+    return lstatSync(path)
+  } catch {
+    return null
+  }
+}
+
+function isWhiteoutDevice (st: Stats): boolean {
+  return st.isCharacterDevice() && st.rdev === 0
+}
+
+function kindOf (st: Stats): Kind {
+  if (st.isDirectory()) return 'dir'
+  return isWhiteoutDevice(st) ? 'whiteout' : 'file'
+}
+
+function baseName (key: string): string {
+  return key.slice(key.lastIndexOf('/') + 1)
+}
+
+export class ContainerTree {
+  readonly #o: TreeOptions
+  readonly #root: Buffer
+  readonly #watchers = new Map<string, FSWatcher>()
+  readonly #known = new Map<string, Known>()
+  readonly #pending = new Map<string, Pending>()
+  #timer: NodeJS.Timeout | null = null
+  #closed = false
+
+  constructor (opts: TreeOptions) {
+    this.#o = opts
+    this.#root = Buffer.from(opts.dir)
+  }
+
+  get watches (): number {
+    return this.#watchers.size
+  }
+
+  /** Watches the tree as it is now; what is already there is the baseline, not reported. */
+  start (): void {
+    this.#watchDir('', false)
+  }
+
+  #full (key: string): Buffer {
+    return Buffer.concat([this.#root, bytesOf(key)])
+  }
+
+  /** Watches `key` and everything under it; with `report`, entries found are reported as created. */
+  #watchDir (key: string, report: boolean): void {
+    if (this.#closed || this.#watchers.has(key)) return
+    try {
+      const w = watch(this.#full(key), { encoding: 'buffer', persistent: false }, (type, name) => this.#event(key, type, name))
+      w.on('error', err => this.#lost(key, err))
+      this.#watchers.set(key, w)
+    } catch (err) {
+      this.#o.onError(err as Error)
+      return
+    }
+    let names: Buffer[] = []
+    try {
+      names = readdirSync(this.#full(key), { encoding: 'buffer' })
+    } catch (err) {
+      this.#o.onError(err as Error)
+    }
+    for (const name of names) this.#adopt(`${key}/${keyOf(name)}`, report)
+  }
+
+  #adopt (key: string, report: boolean): void {
+    const st = lstatOrNull(this.#full(key))
+    if (st === null) return
+    this.#known.set(key, { kind: kindOf(st), ino: st.ino })
+    if (report) this.#emit(key, 'CREATE', st)
+    if (st.isDirectory()) this.#watchDir(key, report)
+  }
+
+  #lost (key: string, err: Error): void {
+    this.#o.onError(err)
+    this.#unwatch(key)
+  }
+
+  #event (dirKey: string, type: string, name: Buffer | null): void {
+    if (this.#closed || name === null) return
+    const key = `${dirKey}/${keyOf(name)}`
+    const p = this.#pending.get(key) ?? { rename: false, change: false }
+    if (type === 'rename') p.rename = true
+    else p.change = true
+    this.#pending.set(key, p)
+    this.#timer ??= setTimeout(() => this.#flush(), this.#o.coalesceMs)
+  }
+
+  #flush (): void {
+    this.#timer = null
+    const batch = [...this.#pending]
+    this.#pending.clear()
+    for (const [key, p] of batch) {
+      if (this.#closed) return
+      try {
+        this.#settle(key, p)
+      } catch (err) {
+        this.#o.onError(err as Error)
+      }
+    }
+  }
+
+  #settle (key: string, p: Pending): void {
+    const st = lstatOrNull(this.#full(key))
+    const prev = this.#known.get(key)
+    if (st === null) {
+      this.#gone(key, prev)
+      return
+    }
+    if (prev === undefined || (p.rename && prev.ino !== st.ino)) {
+      if (prev?.kind === 'dir' && !st.isDirectory()) this.#unwatch(key)
+      this.#known.set(key, { kind: kindOf(st), ino: st.ino })
+      this.#emit(key, 'CREATE', st)
+      if (st.isDirectory()) this.#watchDir(key, true)
+      return
+    }
+    if (!p.change) return
+    this.#emit(key, st.isDirectory() || st.ctimeMs > st.mtimeMs ? 'ATTRIB' : 'MODIFY', st)
+  }
+
+  #gone (key: string, prev: Known | undefined): void {
+    if (prev === undefined) {
+      // A directory's own watcher names the directory itself in its self-events (libuv uses the
+      // basename); the parent's watcher reports those. Anything else unknown was short-lived.
+      const dir = key.slice(0, key.lastIndexOf('/'))
+      const dirName = dir === '' ? keyOf(this.#root).slice(keyOf(this.#root).lastIndexOf('/') + 1) : baseName(dir)
+      if (baseName(key) !== dirName) this.#emit(key, 'CREATE,DELETE', null)
+      return
+    }
+    this.#known.delete(key)
+    if (prev.kind === 'dir') this.#unwatch(key)
+    if (prev.kind === 'whiteout' || bytesOf(baseName(key)).subarray(0, WHITEOUT.length).equals(WHITEOUT)) return
+    this.#emit(key, prev.kind === 'dir' ? 'DELETE,ISDIR' : 'DELETE', null)
+  }
+
+  /** Stops watching `key` and below, and forgets what was known there. */
+  #unwatch (key: string): void {
+    for (const [k, w] of this.#watchers) {
+      if (k === key || k.startsWith(`${key}/`)) {
+        w.close()
+        this.#watchers.delete(k)
+      }
+    }
+    for (const k of this.#known.keys()) if (k.startsWith(`${key}/`)) this.#known.delete(k)
+  }
+
+  #emit (key: string, event: string, st: Stats | null): void {
+    const path = bytesOf(key)
+    const name = bytesOf(baseName(key))
+    const parent = path.subarray(0, path.length - name.length - 1)
+    if (st !== null && name.equals(OPAQUE)) {
+      this.#o.onChange({ path: parent.length === 0 ? Buffer.from('/') : parent, event: 'DELETE,ISDIR', mode: null, whiteout: true })
+    } else if (st !== null && name.subarray(0, WHITEOUT.length).equals(WHITEOUT)) {
+      this.#o.onChange({ path: Buffer.concat([parent, Buffer.from([SLASH]), name.subarray(WHITEOUT.length)]), event: 'DELETE', mode: null, whiteout: true })
+    } else if (st !== null && isWhiteoutDevice(st)) {
+      this.#o.onChange({ path, event: 'DELETE', mode: null, whiteout: true })
+    } else {
+      const isDir = st?.isDirectory() === true && !event.endsWith(',ISDIR')
+      this.#o.onChange({ path, event: isDir ? `${event},ISDIR` : event, mode: st?.mode ?? null, whiteout: false })
+    }
+  }
+
+  close (): void {
+    this.#closed = true
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    this.#timer = null
+    for (const w of this.#watchers.values()) w.close()
+    this.#watchers.clear()
+    this.#pending.clear()
+  }
+}

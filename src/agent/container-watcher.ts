@@ -1,0 +1,266 @@
+/**
+ * The container storage watcher (podsec-inotify-check-containers as a daemon component). For each
+ * containers/storage root it maps containers to their read-write layer's upper dir and watches
+ * those dirs; image layers are never watched. containers.json, volatile-containers.json and the
+ * layers files are watched themselves, so containers that come and go are picked up without a
+ * restart (debounced), and a slow rescan is the safety net for what inotify cannot see (a storage
+ * root created later, a directory that was replaced). Each change becomes a finding and a
+ * podsec-compatible syslog line, rate-limited per container; file names are only ever data.
+ */
+import { statSync, watch, type FSWatcher } from 'node:fs'
+import { join } from 'node:path'
+import { isoTime, type WatcherHealth } from '../core/control-api.js'
+import { isAppError } from '../core/errors.js'
+import type { Logger } from '../core/log.js'
+import { classify, podsecLine, prefixOf, safeToken, SYSLOG_TAG } from './container-classify.js'
+import { RateLimiter, type Suppressed } from './container-rate.js'
+import { readStorage, STORAGE_FILES, type ContainerRecord } from './container-storage.js'
+import { ContainerTree, type TreeChange } from './container-tree.js'
+import { displayPath } from './file-path.js'
+import type { FindingInput, FindingSink, SyslogSink, Watcher } from './finding-types.js'
+
+export interface ContainerTiming {
+  /** Events on one path within this time are one finding (a create and its first write). */
+  readonly coalesceMs: number
+  readonly remapDebounceMs: number
+  readonly rescanMs: number
+  /** The rate-limit window; `ratePerMinute` findings per container per window. */
+  readonly windowMs: number
+}
+
+export const CONTAINER_TIMING: ContainerTiming = { coalesceMs: 100, remapDebounceMs: 250, rescanMs: 30_000, windowMs: 60_000 }
+
+export interface ContainerWatcherOptions {
+  readonly storages: readonly string[]
+  readonly ratePerMinute: number
+  readonly findings: FindingSink
+  readonly syslog: SyslogSink
+  readonly log: Logger
+  readonly now: () => number
+  readonly timing?: Partial<ContainerTiming>
+}
+
+interface Watched { readonly root: string, record: ContainerRecord, tree: ContainerTree | null }
+interface RootState { meta: FSWatcher[], remapTimer: NodeJS.Timeout | null, lastError: string | null, problem: string | null }
+
+const META_NAMES = new Set(Object.values(STORAGE_FILES).map(parts => parts[1] as string))
+
+function isDir (path: string): boolean {
+  try {
+    return statSync(path).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+export class ContainerWatcher implements Watcher {
+  readonly name = 'containers'
+  readonly #o: ContainerWatcherOptions
+  readonly #t: ContainerTiming
+  readonly #roots = new Map<string, RootState>()
+  readonly #watched = new Map<string, Watched>()
+  readonly #rate: RateLimiter
+  #rescan: NodeJS.Timeout | null = null
+  #running = false
+  #lastEventAt: number | null = null
+  #errors = 0
+
+  constructor (opts: ContainerWatcherOptions) {
+    this.#o = opts
+    this.#t = { ...CONTAINER_TIMING, ...opts.timing }
+    this.#rate = new RateLimiter({ limit: opts.ratePerMinute, windowMs: this.#t.windowMs, now: opts.now, onSummary: s => this.#summary(s) })
+  }
+
+  async start (): Promise<void> {
+    this.#running = true
+    for (const root of this.#o.storages) {
+      this.#roots.set(root, { meta: [], remapTimer: null, lastError: null, problem: null })
+      this.#remap(root)
+    }
+    this.#rescan = setInterval(() => { for (const root of this.#roots.keys()) this.#remap(root) }, this.#t.rescanMs).unref()
+  }
+
+  /** The containers watched now (for tests and the status detail). */
+  containers (): ContainerRecord[] {
+    return [...this.#watched.values()].filter(w => w.tree !== null).map(w => w.record)
+  }
+
+  #attachMeta (root: string, state: RootState): void {
+    if (state.meta.length > 0) return
+    for (const dir of ['overlay-containers', 'overlay-layers']) {
+      const path = join(root, dir)
+      if (!isDir(path)) continue
+      try {
+        const w = watch(path, { persistent: false }, (_type, name) => { if (name !== null && META_NAMES.has(name)) this.#scheduleRemap(root) })
+        w.on('error', err => this.#error(err, 'storage directory watch failed'))
+        state.meta.push(w)
+      } catch (err) {
+        this.#error(err, 'cannot watch a storage directory')
+      }
+    }
+  }
+
+  #scheduleRemap (root: string): void {
+    const state = this.#roots.get(root)
+    if (state === undefined || !this.#running) return
+    if (state.remapTimer !== null) clearTimeout(state.remapTimer)
+    state.remapTimer = setTimeout(() => {
+      state.remapTimer = null
+      this.#remap(root)
+    }, this.#t.remapDebounceMs)
+  }
+
+  #remap (root: string): void {
+    const state = this.#roots.get(root)
+    if (state === undefined || !this.#running) return
+    if (!isDir(root)) {
+      state.problem = `storage root ${root} does not exist (waiting for it)`
+      return
+    }
+    this.#attachMeta(root, state)
+    let map
+    try {
+      map = readStorage(root)
+    } catch (err) {
+      this.#storageInvalid(root, state, err)
+      return
+    }
+    state.lastError = null
+    state.problem = map.unknownLayers.length === 0 ? null : `${map.unknownLayers.length} container(s) in ${root} name a layer layers.json does not know`
+    this.#apply(root, map.containers)
+  }
+
+  #apply (root: string, records: readonly ContainerRecord[]): void {
+    const current = new Set<string>()
+    for (const record of records) {
+      const key = `${root}\0${record.id}`
+      current.add(key)
+      const w = this.#watched.get(key) ?? { root, record, tree: null }
+      w.record = record
+      this.#watched.set(key, w)
+      if (w.tree === null && isDir(record.upperDir)) w.tree = this.#startTree(w)
+    }
+    for (const [key, w] of this.#watched) {
+      if (w.root !== root || current.has(key)) continue
+      w.tree?.close()
+      this.#watched.delete(key)
+      this.#o.log.info({ container: w.record.id, name: w.record.name }, 'container gone, no longer watched')
+    }
+  }
+
+  #startTree (w: Watched): ContainerTree {
+    const tree = new ContainerTree({
+      dir: w.record.upperDir,
+      coalesceMs: this.#t.coalesceMs,
+      onChange: change => this.#change(w, change),
+      onError: err => this.#error(err, 'container tree watch failed'),
+    })
+    tree.start()
+    this.#o.log.info({ container: w.record.id, name: w.record.name, pod: w.record.pod, namespace: w.record.namespace, watches: tree.watches }, 'watching container')
+    return tree
+  }
+
+  #storageInvalid (root: string, state: RootState, err: unknown): void {
+    if (!isAppError(err)) throw err
+    this.#errors++
+    this.#o.log.warn({ err, root }, 'container storage is malformed; keeping the last good mapping')
+    if (state.lastError === err.message) return
+    state.lastError = err.message
+    const text = safeToken(err.message).replace(/\\x20/g, ' ')
+    this.#record({
+      kind: 'container-storage', severity: 'warning', subject: err.where ?? root,
+      message: `container storage cannot be read: ${text}`,
+      details: { storage: root, code: err.code, error: err.message }, fingerprint: `container-storage:${err.message}`,
+    })
+    this.#o.syslog.write(SYSLOG_TAG, 'notice', `Warning: The container storage ${safeToken(root)} cannot be read: ${text}`)
+  }
+
+  #label (r: ContainerRecord): string {
+    const name = r.pod !== null && r.namespace !== null ? `${r.namespace}/${r.pod}/${r.name}` : r.name
+    return safeToken(name)
+  }
+
+  #change (w: Watched, change: TreeChange): void {
+    const r = w.record
+    if (change.event.includes('DELETE') && !isDir(r.upperDir)) {
+      // The runtime is removing the container: its files going is not news, its record going is.
+      this.#scheduleRemap(w.root)
+      return
+    }
+    const path = displayPath(change.path)
+    const verdict = classify(change.path.toString('utf8'), change.event, change.mode)
+    if (verdict === null) return
+    this.#lastEventAt = this.#o.now()
+    if (!this.#rate.admit(`${w.root}\0${r.id}`, verdict.severity)) return
+    this.#record({
+      kind: 'container-file', severity: verdict.severity, subject: path,
+      message: podsecLine(verdict.prefix ?? 'Info', change.event, this.#label(r), verdict.where, path),
+      details: {
+        containerId: r.id, container: r.name, pod: r.pod, namespace: r.namespace, image: r.image, infra: r.infra,
+        event: change.event, layer: r.layer, storage: w.root, reason: verdict.reason, whiteout: change.whiteout,
+        mode: change.mode === null ? null : (change.mode & 0o7777).toString(8).padStart(4, '0'),
+      },
+      fingerprint: `container-file:${r.id}:${change.event}:${path}`,
+    })
+    if (verdict.prefix !== null && verdict.priority !== null) {
+      this.#o.syslog.write(SYSLOG_TAG, verdict.priority, podsecLine(verdict.prefix, change.event, this.#label(r), verdict.where, path))
+    }
+  }
+
+  #summary (s: Suppressed): void {
+    const w = this.#watched.get(s.key)
+    const r = w?.record
+    const label = r === undefined ? safeToken(s.key.slice(s.key.indexOf('\0') + 1)) : this.#label(r)
+    const text = `${s.count} more events occurred in the container ${label} within ${Math.round(this.#t.windowMs / 1000)} s and were not reported one by one (limit ${this.#o.ratePerMinute})`
+    this.#record({
+      kind: 'container-summary', severity: s.worst, subject: label, message: text,
+      details: { containerId: r?.id ?? null, container: r?.name ?? null, pod: r?.pod ?? null, namespace: r?.namespace ?? null, suppressed: s.count, windowStart: isoTime(s.windowStart), windowMs: this.#t.windowMs, limit: this.#o.ratePerMinute },
+    })
+    const p = prefixOf(s.worst)
+    if (p !== null) this.#o.syslog.write(SYSLOG_TAG, p.priority, `${p.prefix}: ${text}`)
+  }
+
+  #record (finding: FindingInput): void {
+    try {
+      this.#o.findings.record(finding)
+    } catch (err) {
+      this.#error(err, 'could not record a container finding')
+    }
+  }
+
+  #error (err: unknown, msg: string): void {
+    this.#errors++
+    this.#o.log.warn({ err }, msg)
+  }
+
+  health (): WatcherHealth {
+    const trees = [...this.#watched.values()].filter(w => w.tree !== null)
+    const meta = [...this.#roots.values()].reduce((n, s) => n + s.meta.length, 0)
+    const problems = [...this.#roots.values()].flatMap(s => [s.problem, s.lastError]).filter((p): p is string => p !== null)
+    return {
+      name: this.name,
+      running: this.#running,
+      lastEventAt: isoTime(this.#lastEventAt),
+      watches: trees.reduce((n, w) => n + (w.tree?.watches ?? 0), meta),
+      budget: null,
+      // fs.watch does not surface IN_Q_OVERFLOW; the rescan is what covers a lost event.
+      overflows: 0,
+      errors: this.#errors,
+      detail: [`${trees.length} container(s) watched in ${this.#roots.size} storage root(s)`, ...problems].join('; '),
+    }
+  }
+
+  async close (): Promise<void> {
+    this.#running = false
+    if (this.#rescan !== null) clearInterval(this.#rescan)
+    this.#rescan = null
+    for (const state of this.#roots.values()) {
+      if (state.remapTimer !== null) clearTimeout(state.remapTimer)
+      for (const w of state.meta) w.close()
+      state.meta = []
+    }
+    for (const w of this.#watched.values()) w.tree?.close()
+    this.#rate.flush()
+    this.#watched.clear()
+  }
+}
