@@ -27,7 +27,8 @@ export interface Verdict {
 const PSEUDO = ['/proc', '/sys']
 const SCRATCH = ['/tmp', '/var/tmp', '/run', '/var/run', '/dev/shm', '/var/log', '/var/cache']
 /** Created by runc/crun/CRI-O at every start (mount targets), so their creation says nothing. */
-const MOUNT_POINTS = ['/dev', '/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/run/.containerenv', '/run/secrets', '/var/run/secrets', '/dev/termination-log']
+const MOUNT_POINTS = new Set(['/dev', '/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/run/.containerenv', '/dev/termination-log'])
+const MOUNT_TREES = ['/run/secrets', '/var/run/secrets']
 
 const S_IFMT = 0o170000
 const S_IFREG = 0o100000
@@ -42,7 +43,7 @@ const warning = (where: string, reason: string): Verdict => ({ severity: 'warnin
 /** null: not reported at all. */
 export function classify (path: string, event: string, mode: number | null): Verdict | null {
   if (under(path, PSEUDO)) return null
-  if (event.startsWith('CREATE') && !event.includes('DELETE') && under(path, MOUNT_POINTS)) return null
+  if (event.startsWith('CREATE') && !event.includes('DELETE') && (MOUNT_POINTS.has(path) || under(path, MOUNT_TREES))) return null
   const regular = mode !== null && (mode & S_IFMT) === S_IFREG
   if (regular && (mode & 0o6000) !== 0) return critical('setuid or setgid file')
   if (under(path, ['/home', '/root'])) return warning('in home directory', 'home directory')
