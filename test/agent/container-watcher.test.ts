@@ -8,7 +8,7 @@ import { chmodSync, existsSync, readdirSync, renameSync, rmSync, unlinkSync, wri
 import { join } from 'node:path'
 import { ContainerWatcher, type ContainerTiming } from '../../src/agent/container-watcher.js'
 import type { FindingInput } from '../../src/agent/finding-types.js'
-import { sinkLogger } from '../helpers/agent.js'
+import { sinkLogger, startAgent } from '../helpers/agent.js'
 import { FakeStorage, RecordingFindings, RecordingSyslog, until } from '../helpers/container-storage.js'
 
 const FAST: Partial<ContainerTiming> = { coalesceMs: 50, remapDebounceMs: 50, rescanMs: 60_000, windowMs: 60_000 }
@@ -172,4 +172,21 @@ t.test('a storage root that appears later is picked up by the rescan', async t =
   rmSync(root, { recursive: true })
   await watcher.close()
   t.match(watcher.health(), { running: false })
+})
+
+t.test('the daemon runs the watcher when containers.enabled and shows its health', async t => {
+  const s = new FakeStorage(join(t.testdir(), 'storage'))
+  const db = s.addPodman('db')
+  const agent = await startAgent(t, { overrides: { 'containers.storages': [s.root] } })
+  await until('the watcher in the status', () => agent.daemon.status().watchers.find(w => w.name === 'containers' && w.running && w.detail === '1 container(s) watched in 1 storage root(s)'))
+  s.writeFiles(s.diff(db.layer), { 'etc/shadow': 'x' })
+  // Until findings.ts and syslog.ts are wired, the daemon's stand-in sinks write both to its log.
+  const logged = await until('the finding in the log', () => agent.logs.find(l => (l.finding as FindingInput | undefined)?.subject === '/etc/shadow'))
+  t.match(logged, { component: 'findings', finding: { kind: 'container-file', severity: 'warning', details: { container: 'db' } } })
+  t.ok(agent.logs.some(l => l.component === 'syslog' && l.tag === 'podsec-inotify-check-containers' && l.line === 'Warning: An event CREATE occurred in the container db in configuration directory on the file /etc/shadow'))
+})
+
+t.test('containers.enabled false starts no watcher', async t => {
+  const agent = await startAgent(t, { overrides: { 'containers.enabled': false } })
+  t.same(agent.daemon.status().watchers, [])
 })
