@@ -123,7 +123,8 @@ export class ContainerTree {
 
   #lost (key: string, err: Error): void {
     this.#o.onError(err)
-    this.#unwatch(key)
+    this.#watchers.get(key)?.close()
+    this.#watchers.delete(key)
   }
 
   #event (dirKey: string, type: string, name: Buffer | null): void {
@@ -158,7 +159,7 @@ export class ContainerTree {
       return
     }
     if (prev === undefined || (p.rename && prev.ino !== st.ino)) {
-      if (prev?.kind === 'dir' && !st.isDirectory()) this.#unwatch(key)
+      if (prev?.kind === 'dir' && !st.isDirectory()) this.#forget(key)
       this.#known.set(key, { kind: kindOf(st), ino: st.ino })
       this.#emit(key, 'CREATE', st)
       if (st.isDirectory()) this.#watchDir(key, true)
@@ -169,29 +170,42 @@ export class ContainerTree {
   }
 
   #gone (key: string, prev: Known | undefined): void {
+    const dir = key.slice(0, key.lastIndexOf('/'))
     if (prev === undefined) {
+      // Inside a directory already reported gone: its known entries were reported with it.
+      if (!this.#watchers.has(dir)) return
       // A directory's own watcher names the directory itself in its self-events (libuv uses the
       // basename); the parent's watcher reports those. Anything else unknown was short-lived.
-      const dir = key.slice(0, key.lastIndexOf('/'))
       const dirName = dir === '' ? keyOf(this.#root).slice(keyOf(this.#root).lastIndexOf('/') + 1) : baseName(dir)
       if (baseName(key) !== dirName) this.#emit(key, 'CREATE,DELETE', null)
       return
     }
     this.#known.delete(key)
-    if (prev.kind === 'dir') this.#unwatch(key)
+    if (prev.kind === 'dir') this.#forget(key)
+    this.#deleted(key, prev)
+  }
+
+  #deleted (key: string, prev: Known): void {
     if (prev.kind === 'whiteout' || bytesOf(baseName(key)).subarray(0, WHITEOUT.length).equals(WHITEOUT)) return
     this.#emit(key, prev.kind === 'dir' ? 'DELETE,ISDIR' : 'DELETE', null)
   }
 
-  /** Stops watching `key` and below, and forgets what was known there. */
-  #unwatch (key: string): void {
+  /**
+   * Stops watching `key` and below. Entries still known there are reported deleted now, deepest
+   * first, whatever order their own events come in (those are then ignored, see #gone).
+   */
+  #forget (key: string): void {
     for (const [k, w] of this.#watchers) {
       if (k === key || k.startsWith(`${key}/`)) {
         w.close()
         this.#watchers.delete(k)
       }
     }
-    for (const k of this.#known.keys()) if (k.startsWith(`${key}/`)) this.#known.delete(k)
+    const below = [...this.#known].filter(([k]) => k.startsWith(`${key}/`)).sort(([a], [b]) => b.length - a.length)
+    for (const [k, known] of below) {
+      this.#known.delete(k)
+      this.#deleted(k, known)
+    }
   }
 
   #emit (key: string, event: string, st: Stats | null): void {

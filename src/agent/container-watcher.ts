@@ -166,7 +166,7 @@ export class ContainerWatcher implements Watcher {
     this.#o.log.warn({ err, root }, 'container storage is malformed; keeping the last good mapping')
     if (state.lastError === err.message) return
     state.lastError = err.message
-    const text = safeToken(err.message).replace(/\\x20/g, ' ')
+    const text = displayPath(Buffer.from(err.message))
     this.#record({
       kind: 'container-storage', severity: 'warning', subject: err.where ?? root,
       message: `container storage cannot be read: ${text}`,

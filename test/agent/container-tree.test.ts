@@ -43,6 +43,20 @@ t.test('a directory removed with its contents; a new tree with its contents', as
   await seen('/srv/www/index.php', 'CREATE')
 })
 
+t.test('a directory moved away: its entries are deleted at the old name and created at the new', async t => {
+  const { dir, tree, changes, seen } = setup(t, { 'opt/app/bin/tool': 'x' })
+  renameSync(join(dir, 'opt/app'), join(dir, 'opt/app2'))
+  await seen('/opt/app/bin/tool', 'DELETE')
+  await seen('/opt/app/bin', 'DELETE,ISDIR')
+  await seen('/opt/app', 'DELETE,ISDIR')
+  await seen('/opt/app2', 'CREATE,ISDIR')
+  await seen('/opt/app2/bin/tool', 'CREATE')
+  t.equal(tree.watches, 4, 'diff, opt, app2, app2/bin')
+  writeFileSync(join(dir, 'opt/app2/bin/tool'), 'changed')
+  await seen('/opt/app2/bin/tool', 'MODIFY')
+  t.notOk(changes.some(c => c.event === 'CREATE,DELETE'), 'no phantom short-lived files')
+})
+
 t.test('short-lived files, replacement by rename, invalid UTF-8 names', async t => {
   const { dir, seen } = setup(t, { 'etc/app.conf': 'a' })
   writeFileSync(join(dir, 'dropper'), 'x')
