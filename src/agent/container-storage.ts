@@ -14,7 +14,7 @@ import { AppError } from '../core/errors.js'
 
 export interface ContainerRecord {
   readonly id: string
-  /** The Kubernetes container name (CRI-O `metadata-name`) or the podman name. */
+  /** The Kubernetes container name (CRI-O `metadata-name`; `POD` for a sandbox) or the podman name. */
   readonly name: string
   readonly names: readonly string[]
   readonly layer: string
@@ -145,7 +145,8 @@ export function readStorage (root: string): StorageMap {
     }
     containers.push({
       id: c.id,
-      name: str(c.meta['metadata-name']) ?? c.names[0] ?? str(c.meta.name) ?? c.id.slice(0, 12),
+      // CRI-O names a sandbox's infra container `k8s_POD_…` (oci.InfraContainerName); its metadata-name is the pod's.
+      name: c.meta.pod === true ? 'POD' : str(c.meta['metadata-name']) ?? c.names[0] ?? str(c.meta.name) ?? c.id.slice(0, 12),
       names: c.names,
       layer: c.layer,
       upperDir: join(root, 'overlay', c.layer, 'diff'),

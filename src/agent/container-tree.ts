@@ -74,6 +74,7 @@ export class ContainerTree {
   readonly #pending = new Map<string, Pending>()
   #timer: NodeJS.Timeout | null = null
   #closed = false
+  #unwatched = 0
 
   constructor (opts: TreeOptions) {
     this.#o = opts
@@ -82,6 +83,11 @@ export class ContainerTree {
 
   get watches (): number {
     return this.#watchers.size
+  }
+
+  /** Directories that could not be watched (inotify watch limit, permissions): not covered. */
+  get unwatched (): number {
+    return this.#unwatched
   }
 
   /** Watches the tree as it is now; what is already there is the baseline, not reported. */
@@ -101,6 +107,7 @@ export class ContainerTree {
       w.on('error', err => this.#lost(key, err))
       this.#watchers.set(key, w)
     } catch (err) {
+      this.#unwatched++
       this.#o.onError(err as Error)
       return
     }

@@ -237,6 +237,8 @@ export class ContainerWatcher implements Watcher {
     const trees = [...this.#watched.values()].filter(w => w.tree !== null)
     const meta = [...this.#roots.values()].reduce((n, s) => n + s.meta.length, 0)
     const problems = [...this.#roots.values()].flatMap(s => [s.problem, s.lastError]).filter((p): p is string => p !== null)
+    const unwatched = trees.reduce((n, w) => n + (w.tree?.unwatched ?? 0), 0)
+    if (unwatched > 0) problems.push(`${unwatched} director${unwatched === 1 ? 'y' : 'ies'} in upper dirs could not be watched (inotify watch limit or permissions; see errors in the log)`)
     return {
       name: this.name,
       running: this.#running,

@@ -14,7 +14,7 @@ t.test('maps CRI-O (volatile) and podman containers to their upper dirs, with po
   t.same(map.unknownLayers, [])
   const byId = new Map(map.containers.map(c => [c.id, c]))
   t.match(byId.get(container.id), { name: 'nginx', pod: 'web-0', namespace: 'shop', infra: false, layer: container.layer, upperDir: s.diff(container.layer), image: 'docker.io/library/nginx:1.27' })
-  t.match(byId.get(sandbox.id), { name: 'web-0', pod: 'web-0', namespace: 'shop', infra: true })
+  t.match(byId.get(sandbox.id), { name: 'POD', pod: 'web-0', namespace: 'shop', infra: true })
   t.match(byId.get(db.id), { name: 'db', pod: null, namespace: null, infra: false, upperDir: s.diff(db.layer) })
   t.equal(map.containers.length, 3, 'the image layer is not a container')
 })
