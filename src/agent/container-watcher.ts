@@ -7,17 +7,18 @@
  * root created later, a directory that was replaced). Each change becomes a finding and a
  * podsec-compatible syslog line, rate-limited per container; file names are only ever data.
  */
-import { statSync, watch, type FSWatcher } from 'node:fs'
+import { realpathSync, statSync, watch, type FSWatcher } from 'node:fs'
 import { join } from 'node:path'
 import { isoTime, type WatcherHealth } from '../core/control-api.js'
 import { isAppError } from '../core/errors.js'
 import type { Logger } from '../core/log.js'
-import { classify, podsecLine, prefixOf, safeToken, SYSLOG_TAG } from './container-classify.js'
+import { classify, SYSLOG_TAG } from './container-classify.js'
 import { RateLimiter, type Suppressed } from './container-rate.js'
+import { fileReport, storageReport, summaryReport, type Report } from './container-report.js'
 import { readStorage, STORAGE_FILES, type ContainerRecord } from './container-storage.js'
 import { ContainerTree, type TreeChange } from './container-tree.js'
 import { displayPath } from './file-path.js'
-import type { FindingInput, FindingSink, SyslogSink, Watcher } from './finding-types.js'
+import type { FindingSink, SyslogSink, Watcher } from './finding-types.js'
 
 export interface ContainerTiming {
   /** Events on one path within this time are one finding (a create and its first write). */
@@ -41,9 +42,17 @@ export interface ContainerWatcherOptions {
 }
 
 interface Watched { readonly root: string, record: ContainerRecord, tree: ContainerTree | null }
-interface RootState { meta: FSWatcher[], remapTimer: NodeJS.Timeout | null, lastError: string | null, problem: string | null }
+interface RootState { meta: FSWatcher[], remapTimer: NodeJS.Timeout | null, lastError: string | null, problem: string | null, real: string | null }
 
 const META_NAMES = new Set(Object.values(STORAGE_FILES).map(parts => parts[1] as string))
+
+function realpathOrNull (path: string): string | null {
+  try {
+    return realpathSync(path)
+  } catch {
+    return null
+  }
+}
 
 function isDir (path: string): boolean {
   try {
@@ -74,10 +83,10 @@ export class ContainerWatcher implements Watcher {
   async start (): Promise<void> {
     this.#running = true
     for (const root of this.#o.storages) {
-      this.#roots.set(root, { meta: [], remapTimer: null, lastError: null, problem: null })
+      this.#roots.set(root, { meta: [], remapTimer: null, lastError: null, problem: null, real: null })
       this.#remap(root)
     }
-    this.#rescan = setInterval(() => { for (const root of this.#roots.keys()) this.#remap(root) }, this.#t.rescanMs).unref()
+    this.#rescan = setInterval(() => { for (const root of this.#roots.keys()) this.#remapGuarded(root) }, this.#t.rescanMs).unref()
   }
 
   /** The containers watched now (for tests and the status detail). */
@@ -106,8 +115,17 @@ export class ContainerWatcher implements Watcher {
     if (state.remapTimer !== null) clearTimeout(state.remapTimer)
     state.remapTimer = setTimeout(() => {
       state.remapTimer = null
-      this.#remap(root)
+      this.#remapGuarded(root)
     }, this.#t.remapDebounceMs)
+  }
+
+  /** From a timer, an unexpected error must not take the agent down: it is counted and logged. */
+  #remapGuarded (root: string): void {
+    try {
+      this.#remap(root)
+    } catch (err) {
+      this.#error(err, 'container storage remap failed')
+    }
   }
 
   #remap (root: string): void {
@@ -115,6 +133,13 @@ export class ContainerWatcher implements Watcher {
     if (state === undefined || !this.#running) return
     if (!isDir(root)) {
       state.problem = `storage root ${root} does not exist (waiting for it)`
+      return
+    }
+    // u7s-admin's ~/.local/share/containers is a symlink to usernetes/containers: one store, watched once.
+    state.real = realpathOrNull(root)
+    const twin = [...this.#roots].find(([other, s]) => other !== root && state.real !== null && s.real === state.real && (s.meta.length > 0 || this.#watchesIn(other)))
+    if (twin !== undefined) {
+      state.problem = `storage root ${root} is ${twin[0]}, already watched`
       return
     }
     this.#attachMeta(root, state)
@@ -128,6 +153,10 @@ export class ContainerWatcher implements Watcher {
     state.lastError = null
     state.problem = map.unknownLayers.length === 0 ? null : `${map.unknownLayers.length} container(s) in ${root} name a layer layers.json does not know`
     this.#apply(root, map.containers)
+  }
+
+  #watchesIn (root: string): boolean {
+    return [...this.#watched.values()].some(w => w.root === root)
   }
 
   #apply (root: string, records: readonly ContainerRecord[]): void {
@@ -166,18 +195,7 @@ export class ContainerWatcher implements Watcher {
     this.#o.log.warn({ err, root }, 'container storage is malformed; keeping the last good mapping')
     if (state.lastError === err.message) return
     state.lastError = err.message
-    const text = displayPath(Buffer.from(err.message))
-    this.#record({
-      kind: 'container-storage', severity: 'warning', subject: err.where ?? root,
-      message: `container storage cannot be read: ${text}`,
-      details: { storage: root, code: err.code, error: err.message }, fingerprint: `container-storage:${err.message}`,
-    })
-    this.#o.syslog.write(SYSLOG_TAG, 'notice', `Warning: The container storage ${safeToken(root)} cannot be read: ${text}`)
-  }
-
-  #label (r: ContainerRecord): string {
-    const name = r.pod !== null && r.namespace !== null ? `${r.namespace}/${r.pod}/${r.name}` : r.name
-    return safeToken(name)
+    this.#report(storageReport(root, err))
   }
 
   #change (w: Watched, change: TreeChange): void {
@@ -187,45 +205,24 @@ export class ContainerWatcher implements Watcher {
       this.#scheduleRemap(w.root)
       return
     }
-    const path = displayPath(change.path)
     const verdict = classify(change.path.toString('utf8'), change.event, change.mode)
     if (verdict === null) return
     this.#lastEventAt = this.#o.now()
-    if (!this.#rate.admit(`${w.root}\0${r.id}`, verdict.severity, `${change.event}\0${path}`)) return
-    this.#record({
-      kind: 'container-file', severity: verdict.severity, subject: path,
-      message: podsecLine(verdict.prefix ?? 'Info', change.event, this.#label(r), verdict.where, path),
-      details: {
-        containerId: r.id, container: r.name, pod: r.pod, namespace: r.namespace, image: r.image, infra: r.infra,
-        event: change.event, layer: r.layer, storage: w.root, reason: verdict.reason, whiteout: change.whiteout,
-        mode: change.mode === null ? null : (change.mode & 0o7777).toString(8).padStart(4, '0'),
-      },
-      fingerprint: `container-file:${r.id}:${change.event}:${path}`,
-    })
-    if (verdict.prefix !== null && verdict.priority !== null) {
-      this.#o.syslog.write(SYSLOG_TAG, verdict.priority, podsecLine(verdict.prefix, change.event, this.#label(r), verdict.where, path))
-    }
+    if (!this.#rate.admit(`${w.root}\0${r.id}`, verdict.severity, `${change.event}\0${displayPath(change.path)}`)) return
+    this.#report(fileReport(w.root, r, change, verdict))
   }
 
   #summary (s: Suppressed): void {
-    const w = this.#watched.get(s.key)
-    const r = w?.record
-    const label = r === undefined ? safeToken(s.key.slice(s.key.indexOf('\0') + 1)) : this.#label(r)
-    const text = `${s.count} more events occurred in the container ${label} within ${Math.round(this.#t.windowMs / 1000)} s and were not reported one by one (limit ${this.#o.ratePerMinute})`
-    this.#record({
-      kind: 'container-summary', severity: s.worst, subject: label, message: text,
-      details: { containerId: r?.id ?? null, container: r?.name ?? null, pod: r?.pod ?? null, namespace: r?.namespace ?? null, suppressed: s.count, windowStart: isoTime(s.windowStart), windowMs: this.#t.windowMs, limit: this.#o.ratePerMinute },
-    })
-    const p = prefixOf(s.worst)
-    if (p !== null) this.#o.syslog.write(SYSLOG_TAG, p.priority, `${p.prefix}: ${text}`)
+    this.#report(summaryReport(this.#watched.get(s.key)?.record, s, this.#t.windowMs, this.#o.ratePerMinute))
   }
 
-  #record (finding: FindingInput): void {
+  #report (report: Report): void {
     try {
-      this.#o.findings.record(finding)
+      this.#o.findings.record(report.finding)
     } catch (err) {
       this.#error(err, 'could not record a container finding')
     }
+    if (report.line !== null) this.#o.syslog.write(SYSLOG_TAG, report.line.priority, report.line.message)
   }
 
   #error (err: unknown, msg: string): void {

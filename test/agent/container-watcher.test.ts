@@ -4,7 +4,7 @@
  * going without a restart; the rate limit; hostile file names; a malformed containers.json.
  */
 import t, { type Test } from 'tap'
-import { chmodSync, existsSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, readdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ContainerWatcher, type ContainerTiming } from '../../src/agent/container-watcher.js'
 import type { FindingInput } from '../../src/agent/finding-types.js'
@@ -177,6 +177,24 @@ t.test('a storage root that appears later is picked up by the rescan', async t =
   rmSync(root, { recursive: true })
   await watcher.close()
   t.match(watcher.health(), { running: false })
+})
+
+t.test('a storage root listed twice through a symlink is watched once', async t => {
+  const dir = t.testdir()
+  const s = new FakeStorage(join(dir, 'usernetes', 'containers', 'storage'))
+  const db = s.addPodman('db')
+  symlinkSync(join(dir, 'usernetes', 'containers'), join(dir, 'containers'))
+  const findings = new RecordingFindings()
+  const watcher = new ContainerWatcher({ storages: [s.root, join(dir, 'containers', 'storage')], ratePerMinute: 10, findings, syslog: new RecordingSyslog(), log: sinkLogger([]), now: Date.now, timing: FAST })
+  t.teardown(() => watcher.close())
+  await watcher.start()
+  t.equal(watcher.containers().length, 1)
+  t.match(watcher.health(), { detail: /is .*usernetes\/containers\/storage, already watched/ })
+  s.writeFiles(s.diff(db.layer), { 'etc/motd': 'x' })
+  await until('a finding', () => findings.findings.find(f => f.subject === '/etc/motd'))
+  s.writeFiles(s.diff(db.layer), { 'etc/issue': 'x' })
+  await until('the sentinel', () => findings.findings.find(f => f.subject === '/etc/issue'))
+  t.equal(findings.findings.filter(f => f.subject === '/etc/motd').length, 1, 'one finding, not two')
 })
 
 t.test('the daemon runs the watcher when containers.enabled and shows its health', async t => {
