@@ -42,7 +42,15 @@ export interface ContainerWatcherOptions {
 }
 
 interface Watched { readonly root: string, record: ContainerRecord, tree: ContainerTree | null }
-interface RootState { meta: FSWatcher[], remapTimer: NodeJS.Timeout | null, lastError: string | null, problem: string | null, real: string | null }
+interface RootState {
+  meta: FSWatcher[]
+  /** Inodes of the watched storage dirs: a store wiped and recreated (podman system reset) is re-watched. */
+  metaInodes: string
+  remapTimer: NodeJS.Timeout | null
+  lastError: string | null
+  problem: string | null
+  real: string | null
+}
 
 const META_NAMES = new Set(Object.values(STORAGE_FILES).map(parts => parts[1] as string))
 
@@ -51,6 +59,14 @@ function realpathOrNull (path: string): string | null {
     return realpathSync(path)
   } catch {
     return null
+  }
+}
+
+function inodeOf (path: string): string {
+  try {
+    return String(statSync(path).ino)
+  } catch {
+    return '-'
   }
 }
 
@@ -83,8 +99,8 @@ export class ContainerWatcher implements Watcher {
   async start (): Promise<void> {
     this.#running = true
     for (const root of this.#o.storages) {
-      this.#roots.set(root, { meta: [], remapTimer: null, lastError: null, problem: null, real: null })
-      this.#remap(root)
+      this.#roots.set(root, { meta: [], metaInodes: '', remapTimer: null, lastError: null, problem: null, real: null })
+      this.#remapGuarded(root)
     }
     this.#rescan = setInterval(() => { for (const root of this.#roots.keys()) this.#remapGuarded(root) }, this.#t.rescanMs).unref()
   }
@@ -95,10 +111,13 @@ export class ContainerWatcher implements Watcher {
   }
 
   #attachMeta (root: string, state: RootState): void {
-    if (state.meta.length > 0) return
-    for (const dir of ['overlay-containers', 'overlay-layers']) {
-      const path = join(root, dir)
-      if (!isDir(path)) continue
+    const dirs = ['overlay-containers', 'overlay-layers'].map(d => join(root, d))
+    const inodes = dirs.map(inodeOf).join(',')
+    if (inodes === state.metaInodes) return
+    for (const w of state.meta) w.close()
+    state.meta = []
+    state.metaInodes = inodes
+    for (const path of dirs.filter(isDir)) {
       try {
         const w = watch(path, { persistent: false }, (_type, name) => { if (name !== null && META_NAMES.has(name)) this.#scheduleRemap(root) })
         w.on('error', err => this.#error(err, 'storage directory watch failed'))
@@ -133,6 +152,8 @@ export class ContainerWatcher implements Watcher {
     if (state === undefined || !this.#running) return
     if (!isDir(root)) {
       state.problem = `storage root ${root} does not exist (waiting for it)`
+      this.#attachMeta(root, state)
+      this.#apply(root, [])
       return
     }
     // u7s-admin's ~/.local/share/containers is a symlink to usernetes/containers: one store, watched once.

@@ -179,6 +179,19 @@ t.test('a storage root that appears later is picked up by the rescan', async t =
   t.match(watcher.health(), { running: false })
 })
 
+t.test('a store wiped and recreated (podman system reset) is watched again', async t => {
+  const { s, watcher, finding } = await setup(t, { timing: { rescanMs: 200 } })
+  rmSync(s.root, { recursive: true })
+  await until('the old containers to be dropped', () => watcher.containers().length === 0)
+  const fresh = new FakeStorage(s.root)
+  const c = fresh.addPodman('fresh')
+  await until('the new container to be watched', () => watcher.containers().some(x => x.id === c.id))
+  fresh.writeFiles(fresh.diff(c.layer), { 'usr/bin/new': 'x' })
+  t.match(await finding('/usr/bin/new'), { details: { container: 'fresh' } })
+  const later = fresh.addPodman('later')
+  await until('a container added after the reset', () => watcher.containers().some(x => x.id === later.id))
+})
+
 t.test('a storage root listed twice through a symlink is watched once', async t => {
   const dir = t.testdir()
   const s = new FakeStorage(join(dir, 'usernetes', 'containers', 'storage'))
