@@ -26,8 +26,33 @@ export interface TreeChange {
   readonly whiteout: boolean
 }
 
+/** inotify watches are per user: kubelet and CRI-O (the same uid on u7s) need theirs too. */
+export class WatchBudget {
+  readonly limit: number
+  #used = 0
+
+  constructor (limit: number) {
+    this.limit = limit
+  }
+
+  get used (): number {
+    return this.#used
+  }
+
+  take (): boolean {
+    if (this.#used >= this.limit) return false
+    this.#used++
+    return true
+  }
+
+  give (): void {
+    this.#used = Math.max(0, this.#used - 1)
+  }
+}
+
 export interface TreeOptions {
   readonly dir: string
+  readonly budget: WatchBudget
   readonly coalesceMs: number
   readonly onChange: (change: TreeChange) => void
   readonly onError: (err: Error) => void
@@ -74,7 +99,8 @@ export class ContainerTree {
   readonly #pending = new Map<string, Pending>()
   #timer: NodeJS.Timeout | null = null
   #closed = false
-  #unwatched = 0
+  /** Directories that could not be watched, until they are gone. */
+  readonly #skipped = new Set<string>()
 
   constructor (opts: TreeOptions) {
     this.#o = opts
@@ -85,9 +111,9 @@ export class ContainerTree {
     return this.#watchers.size
   }
 
-  /** Directories that could not be watched (inotify watch limit, permissions): not covered. */
+  /** Directories that could not be watched (budget, inotify limit, permissions): not covered. */
   get unwatched (): number {
-    return this.#unwatched
+    return this.#skipped.size
   }
 
   /** Watches the tree as it is now; what is already there is the baseline, not reported. */
@@ -99,39 +125,65 @@ export class ContainerTree {
     return Buffer.concat([this.#root, bytesOf(key)])
   }
 
-  /** Watches `key` and everything under it; with `report`, entries found are reported as created. */
-  #watchDir (key: string, report: boolean): void {
-    if (this.#closed || this.#watchers.has(key)) return
+  /**
+   * Watches `top` and everything under it, breadth first so that a short budget covers the
+   * shallow directories; with `report`, entries found are reported as created.
+   */
+  #watchDir (top: string, report: boolean): void {
+    const dirs = [top]
+    for (let i = 0; i < dirs.length; i++) {
+      const key = dirs[i] as string
+      if (!this.#watchOne(key)) continue
+      for (const name of this.#list(key)) {
+        const child = `${key}/${keyOf(name)}`
+        const st = lstatOrNull(this.#full(child))
+        if (st === null) continue
+        this.#known.set(child, { kind: kindOf(st), ino: st.ino })
+        if (report) this.#emit(child, 'CREATE', st)
+        if (st.isDirectory()) dirs.push(child)
+      }
+    }
+  }
+
+  #watchOne (key: string): boolean {
+    if (this.#closed || this.#watchers.has(key)) return false
+    if (!this.#o.budget.take()) {
+      this.#skipped.add(key)
+      return false
+    }
     try {
       const w = watch(this.#full(key), { encoding: 'buffer', persistent: false }, (type, name) => this.#event(key, type, name))
       w.on('error', err => this.#lost(key, err))
       this.#watchers.set(key, w)
+      return true
     } catch (err) {
-      this.#unwatched++
+      this.#o.budget.give()
+      this.#skipped.add(key)
       this.#o.onError(err as Error)
-      return
+      return false
     }
-    let names: Buffer[] = []
-    try {
-      names = readdirSync(this.#full(key), { encoding: 'buffer' })
-    } catch (err) {
-      this.#o.onError(err as Error)
-    }
-    for (const name of names) this.#adopt(`${key}/${keyOf(name)}`, report)
   }
 
-  #adopt (key: string, report: boolean): void {
-    const st = lstatOrNull(this.#full(key))
-    if (st === null) return
-    this.#known.set(key, { kind: kindOf(st), ino: st.ino })
-    if (report) this.#emit(key, 'CREATE', st)
-    if (st.isDirectory()) this.#watchDir(key, report)
+  #list (key: string): Buffer[] {
+    try {
+      return readdirSync(this.#full(key), { encoding: 'buffer' })
+    } catch (err) {
+      this.#o.onError(err as Error)
+      return []
+    }
+  }
+
+  #close (key: string): void {
+    const w = this.#watchers.get(key)
+    if (w === undefined) return
+    w.close()
+    this.#watchers.delete(key)
+    this.#o.budget.give()
   }
 
   #lost (key: string, err: Error): void {
     this.#o.onError(err)
-    this.#watchers.get(key)?.close()
-    this.#watchers.delete(key)
+    this.#close(key)
   }
 
   #event (dirKey: string, type: string, name: Buffer | null): void {
@@ -202,12 +254,8 @@ export class ContainerTree {
    * first, whatever order their own events come in (those are then ignored, see #gone).
    */
   #forget (key: string): void {
-    for (const [k, w] of this.#watchers) {
-      if (k === key || k.startsWith(`${key}/`)) {
-        w.close()
-        this.#watchers.delete(k)
-      }
-    }
+    for (const k of [...this.#watchers.keys()]) if (k === key || k.startsWith(`${key}/`)) this.#close(k)
+    for (const k of [...this.#skipped]) if (k === key || k.startsWith(`${key}/`)) this.#skipped.delete(k)
     const below = [...this.#known].filter(([k]) => k.startsWith(`${key}/`)).sort(([a], [b]) => b.length - a.length)
     for (const [k, known] of below) {
       this.#known.delete(k)
@@ -235,8 +283,7 @@ export class ContainerTree {
     this.#closed = true
     if (this.#timer !== null) clearTimeout(this.#timer)
     this.#timer = null
-    for (const w of this.#watchers.values()) w.close()
-    this.#watchers.clear()
+    for (const k of [...this.#watchers.keys()]) this.#close(k)
     this.#pending.clear()
   }
 }

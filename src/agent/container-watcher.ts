@@ -16,7 +16,7 @@ import { classify, SYSLOG_TAG } from './container-classify.js'
 import { RateLimiter, type Suppressed } from './container-rate.js'
 import { fileReport, storageReport, summaryReport, type Report } from './container-report.js'
 import { readStorage, STORAGE_FILES, type ContainerRecord } from './container-storage.js'
-import { ContainerTree, type TreeChange } from './container-tree.js'
+import { ContainerTree, WatchBudget, type TreeChange } from './container-tree.js'
 import { displayPath } from './file-path.js'
 import type { FindingSink, SyslogSink, Watcher } from './finding-types.js'
 
@@ -34,6 +34,8 @@ export const CONTAINER_TIMING: ContainerTiming = { coalesceMs: 100, remapDebounc
 export interface ContainerWatcherOptions {
   readonly storages: readonly string[]
   readonly ratePerMinute: number
+  /** Most inotify watches all upper dirs together may use. */
+  readonly watchBudget: number
   readonly findings: FindingSink
   readonly syslog: SyslogSink
   readonly log: Logger
@@ -85,6 +87,7 @@ export class ContainerWatcher implements Watcher {
   readonly #roots = new Map<string, RootState>()
   readonly #watched = new Map<string, Watched>()
   readonly #rate: RateLimiter
+  readonly #budget: WatchBudget
   #rescan: NodeJS.Timeout | null = null
   #running = false
   #lastEventAt: number | null = null
@@ -93,6 +96,7 @@ export class ContainerWatcher implements Watcher {
   constructor (opts: ContainerWatcherOptions) {
     this.#o = opts
     this.#t = { ...CONTAINER_TIMING, ...opts.timing }
+    this.#budget = new WatchBudget(opts.watchBudget)
     this.#rate = new RateLimiter({ limit: opts.ratePerMinute, windowMs: this.#t.windowMs, now: opts.now, onSummary: s => this.#summary(s) })
   }
 
@@ -201,6 +205,7 @@ export class ContainerWatcher implements Watcher {
   #startTree (w: Watched): ContainerTree {
     const tree = new ContainerTree({
       dir: w.record.upperDir,
+      budget: this.#budget,
       coalesceMs: this.#t.coalesceMs,
       onChange: change => this.#change(w, change),
       onError: err => this.#error(err, 'container tree watch failed'),
@@ -256,13 +261,13 @@ export class ContainerWatcher implements Watcher {
     const meta = [...this.#roots.values()].reduce((n, s) => n + s.meta.length, 0)
     const problems = [...this.#roots.values()].flatMap(s => [s.problem, s.lastError]).filter((p): p is string => p !== null)
     const unwatched = trees.reduce((n, w) => n + (w.tree?.unwatched ?? 0), 0)
-    if (unwatched > 0) problems.push(`${unwatched} director${unwatched === 1 ? 'y' : 'ies'} in upper dirs could not be watched (inotify watch limit or permissions; see errors in the log)`)
+    if (unwatched > 0) problems.push(`${unwatched} director${unwatched === 1 ? 'y' : 'ies'} in upper dirs not watched (containers.watchBudget ${this.#budget.limit} used up, the inotify limit or permissions)`)
     return {
       name: this.name,
       running: this.#running,
       lastEventAt: isoTime(this.#lastEventAt),
-      watches: trees.reduce((n, w) => n + (w.tree?.watches ?? 0), meta),
-      budget: null,
+      watches: this.#budget.used + meta,
+      budget: this.#budget.limit,
       // fs.watch does not surface IN_Q_OVERFLOW; the rescan is what covers a lost event.
       overflows: 0,
       errors: this.#errors,

@@ -2,11 +2,11 @@
 import t, { type Test } from 'tap'
 import { mkdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ContainerTree, type TreeChange } from '../../src/agent/container-tree.js'
+import { ContainerTree, WatchBudget, type TreeChange } from '../../src/agent/container-tree.js'
 import { displayPath } from '../../src/agent/file-path.js'
 import { until } from '../helpers/container-storage.js'
 
-function setup (t: Test, files: Record<string, string> = {}) {
+function setup (t: Test, files: Record<string, string> = {}, budget = new WatchBudget(1000)) {
   const dir = join(t.testdir(), 'diff')
   mkdirSync(dir)
   for (const [name, content] of Object.entries(files)) {
@@ -15,7 +15,7 @@ function setup (t: Test, files: Record<string, string> = {}) {
   }
   const changes: Array<{ path: string, event: string, whiteout: boolean }> = []
   const errors: Error[] = []
-  const tree = new ContainerTree({ dir, coalesceMs: 150, onChange: (c: TreeChange) => changes.push({ path: displayPath(c.path), event: c.event, whiteout: c.whiteout }), onError: e => errors.push(e) })
+  const tree = new ContainerTree({ dir, budget, coalesceMs: 150, onChange: (c: TreeChange) => changes.push({ path: displayPath(c.path), event: c.event, whiteout: c.whiteout }), onError: e => errors.push(e) })
   tree.start()
   t.teardown(() => tree.close())
   const seen = (path: string, event: string) => until(`${event} ${path}`, () => changes.find(c => c.path === path && c.event === event))
@@ -70,6 +70,23 @@ t.test('short-lived files, replacement by rename, invalid UTF-8 names', async t 
   await seen('/\\xff/f\\n', 'CREATE')
 })
 
+t.test('the watch budget: shallow directories first, the rest counted, freed when they go', async t => {
+  const budget = new WatchBudget(3)
+  const { dir, tree, seen } = setup(t, { 'a/x/y/deep': '1', 'b/file': '2' }, budget)
+  t.equal(tree.watches, 3, 'diff, a, b')
+  t.equal(tree.unwatched, 1, 'a/x (and what is below it) is not watched')
+  t.equal(budget.used, 3)
+  rmSync(join(dir, 'a/x'), { recursive: true })
+  await seen('/a/x', 'DELETE,ISDIR')
+  t.equal(tree.unwatched, 0)
+  rmSync(join(dir, 'b'), { recursive: true })
+  await seen('/b', 'DELETE,ISDIR')
+  t.equal(budget.used, 2, 'the watch on b is given back')
+  mkdirSync(join(dir, 'c'))
+  await seen('/c', 'CREATE,ISDIR')
+  t.equal(budget.used, 3, 'and taken by the next directory')
+})
+
 t.test('overlay whiteouts are deletions of image files', async t => {
   const { dir, changes, seen } = setup(t, { 'usr/bin/keep': 'x' })
   writeFileSync(join(dir, 'usr/bin/.wh.curl'), '')
@@ -89,7 +106,7 @@ t.test('close stops everything', async t => {
   t.equal(tree.watches, 0)
   // A second, open tree on the same dir is the sentinel: once it has seen the write, so would have the first.
   const sentinel: string[] = []
-  const open = new ContainerTree({ dir, coalesceMs: 150, onChange: c => sentinel.push(displayPath(c.path)), onError: () => {} })
+  const open = new ContainerTree({ dir, budget: new WatchBudget(1000), coalesceMs: 150, onChange: c => sentinel.push(displayPath(c.path)), onError: () => {} })
   open.start()
   t.teardown(() => open.close())
   writeFileSync(join(dir, 'late'), 'x')

@@ -13,14 +13,14 @@ import { FakeStorage, RecordingFindings, RecordingSyslog, until } from '../helpe
 
 const FAST: Partial<ContainerTiming> = { coalesceMs: 50, remapDebounceMs: 50, rescanMs: 60_000, windowMs: 60_000 }
 
-async function setup (t: Test, opts: { rate?: number, timing?: Partial<ContainerTiming>, storages?: string[] } = {}) {
+async function setup (t: Test, opts: { rate?: number, budget?: number, timing?: Partial<ContainerTiming>, storages?: string[] } = {}) {
   const s = new FakeStorage(join(t.testdir(), 'storage'))
   const pod = s.addCrioPod('web-0', 'shop', 'nginx', { 'usr/share/nginx/html/index.html': '<h1>hi</h1>\n' })
   const db = s.addPodman('db', { 'etc/passwd': 'root:x:0:0::/root:/bin/sh\n', 'usr/local/bin/tool': '#!/bin/sh\n', 'var/lib/db/data': 'rows\n' })
   const findings = new RecordingFindings()
   const syslog = new RecordingSyslog()
   const watcher = new ContainerWatcher({
-    storages: opts.storages ?? [s.root], ratePerMinute: opts.rate ?? 1000, findings, syslog,
+    storages: opts.storages ?? [s.root], ratePerMinute: opts.rate ?? 1000, watchBudget: opts.budget ?? 8192, findings, syslog,
     log: sinkLogger([]), now: Date.now, timing: { ...FAST, ...opts.timing },
   })
   t.teardown(() => watcher.close())
@@ -165,7 +165,7 @@ t.test('a storage root that appears later is picked up by the rescan', async t =
   const dir = t.testdir()
   const root = join(dir, 'later')
   const findings = new RecordingFindings()
-  const watcher = new ContainerWatcher({ storages: [root], ratePerMinute: 10, findings, syslog: new RecordingSyslog(), log: sinkLogger([]), now: Date.now, timing: { ...FAST, rescanMs: 100 } })
+  const watcher = new ContainerWatcher({ storages: [root], ratePerMinute: 10, watchBudget: 8192, findings, syslog: new RecordingSyslog(), log: sinkLogger([]), now: Date.now, timing: { ...FAST, rescanMs: 100 } })
   t.teardown(() => watcher.close())
   await watcher.start()
   t.match(watcher.health(), { running: true, detail: /does not exist \(waiting for it\)/ })
@@ -177,6 +177,12 @@ t.test('a storage root that appears later is picked up by the rescan', async t =
   rmSync(root, { recursive: true })
   await watcher.close()
   t.match(watcher.health(), { running: false })
+})
+
+t.test('the watch budget is shared by all containers and shown in the health', async t => {
+  const { watcher } = await setup(t, { budget: 4 })
+  t.match(watcher.health(), { budget: 4, detail: /director(y|ies) in upper dirs not watched \(containers\.watchBudget 4 used up/ })
+  t.ok((watcher.health().watches ?? 0) <= 4 + 2, 'the trees stay within the budget (plus the two storage dir watches)')
 })
 
 t.test('a store wiped and recreated (podman system reset) is watched again', async t => {
@@ -198,7 +204,7 @@ t.test('a storage root listed twice through a symlink is watched once', async t 
   const db = s.addPodman('db')
   symlinkSync(join(dir, 'usernetes', 'containers'), join(dir, 'containers'))
   const findings = new RecordingFindings()
-  const watcher = new ContainerWatcher({ storages: [s.root, join(dir, 'containers', 'storage')], ratePerMinute: 10, findings, syslog: new RecordingSyslog(), log: sinkLogger([]), now: Date.now, timing: FAST })
+  const watcher = new ContainerWatcher({ storages: [s.root, join(dir, 'containers', 'storage')], ratePerMinute: 10, watchBudget: 8192, findings, syslog: new RecordingSyslog(), log: sinkLogger([]), now: Date.now, timing: FAST })
   t.teardown(() => watcher.close())
   await watcher.start()
   t.equal(watcher.containers().length, 1)

@@ -11,7 +11,7 @@
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, watch, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ContainerTree } from '../../src/agent/container-tree.js'
+import { ContainerTree, WatchBudget } from '../../src/agent/container-tree.js'
 import { ContainerWatcher } from '../../src/agent/container-watcher.js'
 import { sinkLogger } from '../helpers/agent.js'
 import { FakeStorage, RecordingFindings, RecordingSyslog, until } from '../helpers/container-storage.js'
@@ -61,7 +61,7 @@ function startRatio (root: string): void {
     walk(dir)
     bare.push(ms(t0))
     t0 = process.hrtime.bigint()
-    const tree = new ContainerTree({ dir, coalesceMs: 100, onChange: () => {}, onError: err => { throw err } })
+    const tree = new ContainerTree({ dir, budget: new WatchBudget(1e6), coalesceMs: 100, onChange: () => {}, onError: err => { throw err } })
     tree.start()
     ours.push(ms(t0))
     tree.close()
@@ -85,7 +85,7 @@ async function eventRatio (root: string): Promise<void> {
   const db = s.addPodman('db')
   const dirs = fill(s.diff(db.layer), BURST, 'seed')
   const findings = new RecordingFindings()
-  const watcher = new ContainerWatcher({ storages: [s.root], ratePerMinute: 1e9, findings, syslog: new RecordingSyslog(), log: sinkLogger([]), now: Date.now })
+  const watcher = new ContainerWatcher({ storages: [s.root], ratePerMinute: 1e9, watchBudget: 1e6, findings, syslog: new RecordingSyslog(), log: sinkLogger([]), now: Date.now })
   await watcher.start()
   const bare: number[] = []
   const ours: number[] = []
