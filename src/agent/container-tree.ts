@@ -15,6 +15,7 @@
  * of `<name>` from the image; `.wh..wh..opq` hides a whole image directory.
  */
 import { lstatSync, readdirSync, watch, type FSWatcher, type Stats } from 'node:fs'
+import type { WatchBudget } from './watch-budget.js'
 
 export interface TreeChange {
   /** The path inside the container, as bytes, starting with `/`. */
@@ -24,30 +25,6 @@ export interface TreeChange {
   readonly mode: number | null
   /** The change is an overlay whiteout: a file of the image was deleted in the container. */
   readonly whiteout: boolean
-}
-
-/** inotify watches are per user: kubelet and CRI-O (the same uid on u7s) need theirs too. */
-export class WatchBudget {
-  readonly limit: number
-  #used = 0
-
-  constructor (limit: number) {
-    this.limit = limit
-  }
-
-  get used (): number {
-    return this.#used
-  }
-
-  take (): boolean {
-    if (this.#used >= this.limit) return false
-    this.#used++
-    return true
-  }
-
-  give (): void {
-    this.#used = Math.max(0, this.#used - 1)
-  }
 }
 
 export interface TreeOptions {
@@ -96,6 +73,8 @@ export class ContainerTree {
   readonly #root: Buffer
   readonly #watchers = new Map<string, FSWatcher>()
   readonly #known = new Map<string, Known>()
+  /** Known entries by parent directory, so that forgetting a subtree costs the subtree, not the tree. */
+  readonly #children = new Map<string, Set<string>>()
   readonly #pending = new Map<string, Pending>()
   #timer: NodeJS.Timeout | null = null
   #closed = false
@@ -138,7 +117,7 @@ export class ContainerTree {
         const child = `${key}/${keyOf(name)}`
         const st = lstatOrNull(this.#full(child))
         if (st === null) continue
-        this.#known.set(child, { kind: kindOf(st), ino: st.ino })
+        this.#remember(child, st)
         if (report) this.#emit(child, 'CREATE', st)
         if (st.isDirectory()) dirs.push(child)
       }
@@ -218,8 +197,9 @@ export class ContainerTree {
       return
     }
     if (prev === undefined || (p.rename && prev.ino !== st.ino)) {
-      if (prev?.kind === 'dir' && !st.isDirectory()) this.#forget(key)
-      this.#known.set(key, { kind: kindOf(st), ino: st.ino })
+      // Replaced: what was known under the old directory went with it.
+      if (prev?.kind === 'dir') this.#forget(key)
+      this.#remember(key, st)
       this.#emit(key, 'CREATE', st)
       if (st.isDirectory()) this.#watchDir(key, true)
       return
@@ -239,7 +219,7 @@ export class ContainerTree {
       if (baseName(key) !== dirName) this.#emit(key, 'CREATE,DELETE', null)
       return
     }
-    this.#known.delete(key)
+    this.#drop(key)
     if (prev.kind === 'dir') this.#forget(key)
     this.#deleted(key, prev)
   }
@@ -249,17 +229,36 @@ export class ContainerTree {
     this.#emit(key, prev.kind === 'dir' ? 'DELETE,ISDIR' : 'DELETE', null)
   }
 
+  #remember (key: string, st: Stats): void {
+    this.#known.set(key, { kind: kindOf(st), ino: st.ino })
+    const dir = key.slice(0, key.lastIndexOf('/'))
+    let set = this.#children.get(dir)
+    if (set === undefined) this.#children.set(dir, set = new Set())
+    set.add(key)
+  }
+
+  #drop (key: string): void {
+    this.#known.delete(key)
+    this.#children.get(key.slice(0, key.lastIndexOf('/')))?.delete(key)
+  }
+
   /**
    * Stops watching `key` and below. Entries still known there are reported deleted now, deepest
    * first, whatever order their own events come in (those are then ignored, see #gone).
    */
   #forget (key: string): void {
-    for (const k of [...this.#watchers.keys()]) if (k === key || k.startsWith(`${key}/`)) this.#close(k)
-    for (const k of [...this.#skipped]) if (k === key || k.startsWith(`${key}/`)) this.#skipped.delete(k)
-    const below = [...this.#known].filter(([k]) => k.startsWith(`${key}/`)).sort(([a], [b]) => b.length - a.length)
-    for (const [k, known] of below) {
+    const below: string[] = []
+    for (let i = -1; i < below.length; i++) {
+      const dir = i < 0 ? key : below[i] as string
+      this.#close(dir)
+      this.#skipped.delete(dir)
+      below.push(...(this.#children.get(dir) ?? []))
+      this.#children.delete(dir)
+    }
+    for (const k of below.reverse()) {
+      const known = this.#known.get(k)
       this.#known.delete(k)
-      this.#deleted(k, known)
+      if (known !== undefined) this.#deleted(k, known)
     }
   }
 
@@ -267,6 +266,9 @@ export class ContainerTree {
     const path = bytesOf(key)
     const name = bytesOf(baseName(key))
     const parent = path.subarray(0, path.length - name.length - 1)
+    const whiteout = st !== null && (name.subarray(0, WHITEOUT.length).equals(WHITEOUT) || isWhiteoutDevice(st))
+    // A whiteout says one thing, when it appears; a change to it later says nothing.
+    if (whiteout && event !== 'CREATE') return
     if (st !== null && name.equals(OPAQUE)) {
       this.#o.onChange({ path: parent.length === 0 ? Buffer.from('/') : parent, event: 'DELETE,ISDIR', mode: null, whiteout: true })
     } else if (st !== null && name.subarray(0, WHITEOUT.length).equals(WHITEOUT)) {

@@ -2,7 +2,8 @@
 import t, { type Test } from 'tap'
 import { mkdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ContainerTree, WatchBudget, type TreeChange } from '../../src/agent/container-tree.js'
+import { ContainerTree, type TreeChange } from '../../src/agent/container-tree.js'
+import { WatchBudget } from '../../src/agent/watch-budget.js'
 import { displayPath } from '../../src/agent/file-path.js'
 import { until } from '../helpers/container-storage.js'
 
@@ -55,6 +56,18 @@ t.test('a directory moved away: its entries are deleted at the old name and crea
   writeFileSync(join(dir, 'opt/app2/bin/tool'), 'changed')
   await seen('/opt/app2/bin/tool', 'MODIFY')
   t.notOk(changes.some(c => c.event === 'CREATE,DELETE'), 'no phantom short-lived files')
+})
+
+t.test('a directory replaced by another one: old entries deleted, new ones created and watched', async t => {
+  const { dir, changes, seen } = setup(t, { 'srv/new/inner': 'x' })
+  mkdirSync(join(dir, 'srv/old'))
+  await seen('/srv/old', 'CREATE,ISDIR')
+  renameSync(join(dir, 'srv/new'), join(dir, 'srv/old'))
+  await seen('/srv/new/inner', 'DELETE')
+  await seen('/srv/old/inner', 'CREATE')
+  writeFileSync(join(dir, 'srv/old/inner'), 'changed')
+  await seen('/srv/old/inner', 'MODIFY')
+  t.equal(changes.filter(c => c.path === '/srv/old' && c.event === 'CREATE,ISDIR').length, 2, 'the replacement is a new directory')
 })
 
 t.test('short-lived files, replacement by rename, invalid UTF-8 names', async t => {
