@@ -52,6 +52,7 @@ export interface Daemon {
   close (): Promise<void>
 }
 
+/** The watchers the config enables, started; the caller closes them. */
 /** An AIDE left running by an agent that was killed would hold the database lock; stop it. */
 async function stopOrphanAide (pid: number, log: Logger): Promise<void> {
   const cmdline = await readFile(`/proc/${pid}/cmdline`, 'latin1').catch(() => '')

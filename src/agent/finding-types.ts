@@ -7,7 +7,7 @@
 export type FindingSeverity = 'critical' | 'warning' | 'info'
 
 /** Finding kinds in use; `podsec-fim findings --kind` accepts these. */
-export type FindingKind = 'audit-denial' | 'container-file' | 'container-summary' | 'policy' | 'policy-file' | 'file-event'
+export type FindingKind = 'audit-denial' | 'container-file' | 'container-summary' | 'container-storage' | 'policy' | 'policy-file' | 'file-event'
 
 export interface FindingInput {
   readonly kind: FindingKind

@@ -20,7 +20,7 @@ import type { Outbox } from './outbox.js'
 
 /** Every kind, checked complete by the compiler; the CLI validates --kind against it. */
 const KINDS: Record<FindingKind, true> = {
-  'audit-denial': true, 'container-file': true, 'container-summary': true, policy: true, 'policy-file': true, 'file-event': true,
+  'audit-denial': true, 'container-file': true, 'container-summary': true, 'container-storage': true, policy: true, 'policy-file': true, 'file-event': true,
 }
 export const FINDING_KINDS = Object.keys(KINDS) as readonly FindingKind[]
 

@@ -7,6 +7,7 @@ import type { AgentConfig } from '../core/config.js'
 import type { WatcherHealth } from '../core/control-api.js'
 import type { Logger } from '../core/log.js'
 import { AuditWatcher } from './audit-watcher.js'
+import { ContainerWatcher } from './container-watcher.js'
 import type { FindingSink, SyslogSink, Watcher } from './finding-types.js'
 import { FindingStore } from './findings.js'
 import type { Outbox } from './outbox.js'
@@ -62,6 +63,9 @@ export async function startWatchers (config: AgentConfig, deps: WatcherDeps): Pr
     const sinks = deps.sinks?.(deps.store) ?? { findings, syslog }
     if (config.audit.enabled) {
       watchers.push(new AuditWatcher({ config: config.audit, store: deps.store, findings, syslog, log: deps.log.child({ component: 'audit' }), now: deps.now }))
+    }
+    if (config.containers.enabled) {
+      watchers.push(new ContainerWatcher({ ...config.containers, ...sinks, log: deps.log.child({ component: 'containers' }), now: deps.now }))
     }
     if (config.policy.enabled) {
       const roots = deps.policyRoots ?? systemRoots(config.policy.homes)

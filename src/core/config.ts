@@ -73,6 +73,7 @@ export const DEFINITIONS: Readonly<Record<string, Definition>> = {
   'containers.enabled': { kind: 'bool', default: () => true, defaultText: 'true', description: 'Watch the upper (diff) directories of running containers.' },
   'containers.storages': { kind: 'paths', default: env => [join(home(env), '.local', 'share', 'usernetes', 'containers', 'storage')], defaultText: '`[~/.local/share/usernetes/containers/storage]`', description: 'containers/storage roots (overlay driver) to watch.' },
   'containers.ratePerMinute': { kind: 'count', min: 1, default: () => 60, defaultText: '60', description: 'Findings per container per minute before the rest are summarized in one finding.' },
+  'containers.watchBudget': { kind: 'count', min: 1, default: () => 8192, defaultText: '8192', description: 'Most inotify watches (one per directory) the container watcher may use over all upper dirs; inotify watches are per user and kubelet and CRI-O need theirs. Directories beyond it are listed as not watched in the status.' },
   'policy.enabled': { kind: 'bool', default: () => true, defaultText: 'true', description: 'Watch and evaluate the container trust policy (policy.json, registries.d, storage.conf, groups).' },
   'policy.homes': { kind: 'path', default: () => '/home', defaultText: '`/home`', description: 'Directory holding the users\' homes whose `~/.config/containers` is evaluated.' },
   'policy.thresholds': { kind: 'string', default: () => '-c 100', defaultText: '`-c 100`', description: 'podsec threshold letters with Nagios ranges deciding each policy rule\'s syslog prefix and finding severity, as podsec-inotify-check-policy\'s unit passes them (`-c 100`: the rules weighted 101-107 are Critical).' },
@@ -122,7 +123,7 @@ export interface AgentConfig {
     readonly forbiddenLog: string | null
     readonly burstSeconds: number
   }
-  readonly containers: { readonly enabled: boolean, readonly storages: readonly string[], readonly ratePerMinute: number }
+  readonly containers: { readonly enabled: boolean, readonly storages: readonly string[], readonly ratePerMinute: number, readonly watchBudget: number }
   readonly policy: { readonly enabled: boolean, readonly homes: string, readonly thresholds: string }
   readonly syslog: { readonly enabled: boolean, readonly socket: string | null }
   readonly metrics: { readonly port: number | null }

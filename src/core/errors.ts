@@ -36,6 +36,7 @@ export const ERROR_CODES = {
   PFIM_THRESHOLD_INVALID: 'a threshold (podsec letter or Nagios range such as 10:20, ~:5, @1:3) is malformed',
   PFIM_POLICY_FILE_INVALID: 'a container policy file (policy.json, registries.d/*.yaml, storage.conf, /etc/group, /etc/passwd) is malformed; the file and JSON path or line are named',
   PFIM_POLICY_FILE_UNREADABLE: 'a container policy file or a user\'s containers config directory cannot be read',
+  PFIM_CONTAINER_STORAGE_INVALID: 'a containers/storage file (containers.json, layers.json) is malformed or names a bad id; the last good mapping is kept',
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

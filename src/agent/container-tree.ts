@@ -1,0 +1,291 @@
+/**
+ * Watches one container upper dir recursively with inotify (one non-recursive fs.watch per
+ * directory, as inotify itself works) and reports what changed, named as inotifywait names it:
+ * CREATE, DELETE, MODIFY, ATTRIB, plus `,ISDIR` for directories.
+ *
+ * Node's fs.watch only says "rename" (create, delete, move) or "change" (write, attributes), so
+ * each path's events are coalesced for `coalesceMs` and then the path is looked at: present and
+ * new is CREATE, gone and known is DELETE, a change with ctime > mtime is ATTRIB (chmod, chown,
+ * xattrs touch only ctime; a write sets both), otherwise MODIFY. A path that came and went before
+ * it could be looked at is `CREATE,DELETE`. fs.watch carries no move cookie, so a move is the old
+ * name's DELETE and the new name's CREATE. Names are bytes (Buffer) end to end: a name with a
+ * newline or invalid UTF-8 is watched and reported like any other.
+ *
+ * Overlay whiteouts are translated: a `.wh.<name>` file or a 0/0 character device is the deletion
+ * of `<name>` from the image; `.wh..wh..opq` hides a whole image directory.
+ */
+import { lstatSync, readdirSync, watch, type FSWatcher, type Stats } from 'node:fs'
+import type { WatchBudget } from './watch-budget.js'
+
+export interface TreeChange {
+  /** The path inside the container, as bytes, starting with `/`. */
+  readonly path: Buffer
+  readonly event: string
+  /** st_mode after the change; null when the path is gone. */
+  readonly mode: number | null
+  /** The change is an overlay whiteout: a file of the image was deleted in the container. */
+  readonly whiteout: boolean
+}
+
+export interface TreeOptions {
+  readonly dir: string
+  readonly budget: WatchBudget
+  readonly coalesceMs: number
+  readonly onChange: (change: TreeChange) => void
+  readonly onError: (err: Error) => void
+}
+
+type Kind = 'dir' | 'file' | 'whiteout'
+interface Known { readonly kind: Kind, readonly ino: number }
+interface Pending { rename: boolean, change: boolean }
+
+const SLASH = 0x2f
+const WHITEOUT = Buffer.from('.wh.')
+const OPAQUE = Buffer.from('.wh..wh..opq')
+
+/** Keys are paths inside the container as latin1 strings: one char per byte, so lossless. */
+const keyOf = (b: Buffer): string => b.toString('latin1')
+const bytesOf = (key: string): Buffer => Buffer.from(key, 'latin1')
+
+function lstatOrNull (path: Buffer): Stats | null {
+  try {
+    return lstatSync(path)
+  } catch {
+    return null
+  }
+}
+
+function isWhiteoutDevice (st: Stats): boolean {
+  return st.isCharacterDevice() && st.rdev === 0
+}
+
+function kindOf (st: Stats): Kind {
+  if (st.isDirectory()) return 'dir'
+  return isWhiteoutDevice(st) ? 'whiteout' : 'file'
+}
+
+function baseName (key: string): string {
+  return key.slice(key.lastIndexOf('/') + 1)
+}
+
+export class ContainerTree {
+  readonly #o: TreeOptions
+  readonly #root: Buffer
+  readonly #watchers = new Map<string, FSWatcher>()
+  readonly #known = new Map<string, Known>()
+  /** Known entries by parent directory, so that forgetting a subtree costs the subtree, not the tree. */
+  readonly #children = new Map<string, Set<string>>()
+  readonly #pending = new Map<string, Pending>()
+  #timer: NodeJS.Timeout | null = null
+  #closed = false
+  /** Directories that could not be watched, until they are gone. */
+  readonly #skipped = new Set<string>()
+
+  constructor (opts: TreeOptions) {
+    this.#o = opts
+    this.#root = Buffer.from(opts.dir)
+  }
+
+  get watches (): number {
+    return this.#watchers.size
+  }
+
+  /** Directories that could not be watched (budget, inotify limit, permissions): not covered. */
+  get unwatched (): number {
+    return this.#skipped.size
+  }
+
+  /** Watches the tree as it is now; what is already there is the baseline, not reported. */
+  start (): void {
+    this.#watchDir('', false)
+  }
+
+  #full (key: string): Buffer {
+    return Buffer.concat([this.#root, bytesOf(key)])
+  }
+
+  /**
+   * Watches `top` and everything under it, breadth first so that a short budget covers the
+   * shallow directories; with `report`, entries found are reported as created.
+   */
+  #watchDir (top: string, report: boolean): void {
+    const dirs = [top]
+    for (let i = 0; i < dirs.length; i++) {
+      const key = dirs[i] as string
+      if (!this.#watchOne(key)) continue
+      for (const name of this.#list(key)) {
+        const child = `${key}/${keyOf(name)}`
+        const st = lstatOrNull(this.#full(child))
+        if (st === null) continue
+        this.#remember(child, st)
+        if (report) this.#emit(child, 'CREATE', st)
+        if (st.isDirectory()) dirs.push(child)
+      }
+    }
+  }
+
+  #watchOne (key: string): boolean {
+    if (this.#closed || this.#watchers.has(key)) return false
+    if (!this.#o.budget.take()) {
+      this.#skipped.add(key)
+      return false
+    }
+    try {
+      const w = watch(this.#full(key), { encoding: 'buffer', persistent: false }, (type, name) => this.#event(key, type, name))
+      w.on('error', err => this.#lost(key, err))
+      this.#watchers.set(key, w)
+      return true
+    } catch (err) {
+      this.#o.budget.give()
+      this.#skipped.add(key)
+      this.#o.onError(err as Error)
+      return false
+    }
+  }
+
+  #list (key: string): Buffer[] {
+    try {
+      return readdirSync(this.#full(key), { encoding: 'buffer' })
+    } catch (err) {
+      this.#o.onError(err as Error)
+      return []
+    }
+  }
+
+  #close (key: string): void {
+    const w = this.#watchers.get(key)
+    if (w === undefined) return
+    w.close()
+    this.#watchers.delete(key)
+    this.#o.budget.give()
+  }
+
+  #lost (key: string, err: Error): void {
+    this.#o.onError(err)
+    this.#close(key)
+  }
+
+  #event (dirKey: string, type: string, name: Buffer | null): void {
+    if (this.#closed || name === null) return
+    const key = `${dirKey}/${keyOf(name)}`
+    const p = this.#pending.get(key) ?? { rename: false, change: false }
+    if (type === 'rename') p.rename = true
+    else p.change = true
+    this.#pending.set(key, p)
+    this.#timer ??= setTimeout(() => this.#flush(), this.#o.coalesceMs)
+  }
+
+  #flush (): void {
+    this.#timer = null
+    const batch = [...this.#pending]
+    this.#pending.clear()
+    for (const [key, p] of batch) {
+      if (this.#closed) return
+      try {
+        this.#settle(key, p)
+      } catch (err) {
+        this.#o.onError(err as Error)
+      }
+    }
+  }
+
+  #settle (key: string, p: Pending): void {
+    const st = lstatOrNull(this.#full(key))
+    const prev = this.#known.get(key)
+    if (st === null) {
+      this.#gone(key, prev)
+      return
+    }
+    if (prev === undefined || (p.rename && prev.ino !== st.ino)) {
+      // Replaced: what was known under the old directory went with it.
+      if (prev?.kind === 'dir') this.#forget(key)
+      this.#remember(key, st)
+      this.#emit(key, 'CREATE', st)
+      if (st.isDirectory()) this.#watchDir(key, true)
+      return
+    }
+    if (!p.change) return
+    this.#emit(key, st.isDirectory() || st.ctimeMs > st.mtimeMs ? 'ATTRIB' : 'MODIFY', st)
+  }
+
+  #gone (key: string, prev: Known | undefined): void {
+    const dir = key.slice(0, key.lastIndexOf('/'))
+    if (prev === undefined) {
+      // Inside a directory already reported gone: its known entries were reported with it.
+      if (!this.#watchers.has(dir)) return
+      // A directory's own watcher names the directory itself in its self-events (libuv uses the
+      // basename); the parent's watcher reports those. Anything else unknown was short-lived.
+      const dirName = dir === '' ? keyOf(this.#root).slice(keyOf(this.#root).lastIndexOf('/') + 1) : baseName(dir)
+      if (baseName(key) !== dirName) this.#emit(key, 'CREATE,DELETE', null)
+      return
+    }
+    this.#drop(key)
+    if (prev.kind === 'dir') this.#forget(key)
+    this.#deleted(key, prev)
+  }
+
+  #deleted (key: string, prev: Known): void {
+    if (prev.kind === 'whiteout' || bytesOf(baseName(key)).subarray(0, WHITEOUT.length).equals(WHITEOUT)) return
+    this.#emit(key, prev.kind === 'dir' ? 'DELETE,ISDIR' : 'DELETE', null)
+  }
+
+  #remember (key: string, st: Stats): void {
+    this.#known.set(key, { kind: kindOf(st), ino: st.ino })
+    const dir = key.slice(0, key.lastIndexOf('/'))
+    let set = this.#children.get(dir)
+    if (set === undefined) this.#children.set(dir, set = new Set())
+    set.add(key)
+  }
+
+  #drop (key: string): void {
+    this.#known.delete(key)
+    this.#children.get(key.slice(0, key.lastIndexOf('/')))?.delete(key)
+  }
+
+  /**
+   * Stops watching `key` and below. Entries still known there are reported deleted now, deepest
+   * first, whatever order their own events come in (those are then ignored, see #gone).
+   */
+  #forget (key: string): void {
+    const below: string[] = []
+    for (let i = -1; i < below.length; i++) {
+      const dir = i < 0 ? key : below[i] as string
+      this.#close(dir)
+      this.#skipped.delete(dir)
+      below.push(...(this.#children.get(dir) ?? []))
+      this.#children.delete(dir)
+    }
+    for (const k of below.reverse()) {
+      const known = this.#known.get(k)
+      this.#known.delete(k)
+      if (known !== undefined) this.#deleted(k, known)
+    }
+  }
+
+  #emit (key: string, event: string, st: Stats | null): void {
+    const path = bytesOf(key)
+    const name = bytesOf(baseName(key))
+    const parent = path.subarray(0, path.length - name.length - 1)
+    const whiteout = st !== null && (name.subarray(0, WHITEOUT.length).equals(WHITEOUT) || isWhiteoutDevice(st))
+    // A whiteout says one thing, when it appears; a change to it later says nothing.
+    if (whiteout && event !== 'CREATE') return
+    if (st !== null && name.equals(OPAQUE)) {
+      this.#o.onChange({ path: parent.length === 0 ? Buffer.from('/') : parent, event: 'DELETE,ISDIR', mode: null, whiteout: true })
+    } else if (st !== null && name.subarray(0, WHITEOUT.length).equals(WHITEOUT)) {
+      this.#o.onChange({ path: Buffer.concat([parent, Buffer.from([SLASH]), name.subarray(WHITEOUT.length)]), event: 'DELETE', mode: null, whiteout: true })
+    } else if (st !== null && isWhiteoutDevice(st)) {
+      this.#o.onChange({ path, event: 'DELETE', mode: null, whiteout: true })
+    } else {
+      const isDir = st?.isDirectory() === true && !event.endsWith(',ISDIR')
+      this.#o.onChange({ path, event: isDir ? `${event},ISDIR` : event, mode: st?.mode ?? null, whiteout: false })
+    }
+  }
+
+  close (): void {
+    this.#closed = true
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    this.#timer = null
+    for (const k of [...this.#watchers.keys()]) this.#close(k)
+    this.#pending.clear()
+  }
+}

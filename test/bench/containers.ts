@@ -1,0 +1,114 @@
+/**
+ * node --import tsx test/bench/containers.ts: the container watcher, measured, printed, never
+ * asserted. Each figure is a ratio against a baseline measured in the same run.
+ *
+ * 1. Start on a container whose upper dir holds FILES files in FILES/100 directories, against a
+ *    bare recursive readdir + lstat of the same tree (the least any watcher must do to know it).
+ * 2. Events to findings: BURST files created in a watched container until every one is a finding
+ *    (through the whole watcher: coalescing, lstat, classification, rate limit, sink), against
+ *    bare fs.watch handles on the same directories seeing every create.
+ */
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, watch, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ContainerTree } from '../../src/agent/container-tree.js'
+import { WatchBudget } from '../../src/agent/watch-budget.js'
+import { ContainerWatcher } from '../../src/agent/container-watcher.js'
+import { sinkLogger } from '../helpers/agent.js'
+import { FakeStorage, RecordingFindings, RecordingSyslog, until } from '../helpers/container-storage.js'
+
+const FILES = Number(process.env.BENCH_FILES ?? 20_000)
+const BURST = Number(process.env.BENCH_BURST ?? 2_000)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+
+function median (xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)] as number
+}
+
+function ms (t0: bigint): number {
+  return Number(process.hrtime.bigint() - t0) / 1e6
+}
+
+function fill (dir: string, files: number, prefix: string): string[] {
+  const dirs: string[] = []
+  for (let i = 0; i < files; i++) {
+    const d = join(dir, 'usr', `d${Math.floor(i / 100)}`)
+    if (i % 100 === 0) {
+      mkdirSync(d, { recursive: true })
+      dirs.push(d)
+    }
+    writeFileSync(join(d, `${prefix}${i}`), 'x')
+  }
+  return dirs
+}
+
+function walk (dir: string): number {
+  let n = 0
+  for (const name of readdirSync(dir)) {
+    n++
+    if (lstatSync(join(dir, name)).isDirectory()) n += walk(join(dir, name))
+  }
+  return n
+}
+
+function startRatio (root: string): void {
+  const dir = join(root, 'start')
+  fill(dir, FILES, 'f')
+  const bare: number[] = []
+  const ours: number[] = []
+  for (let r = 0; r < ROUNDS; r++) {
+    let t0 = process.hrtime.bigint()
+    walk(dir)
+    bare.push(ms(t0))
+    t0 = process.hrtime.bigint()
+    const tree = new ContainerTree({ dir, budget: new WatchBudget(1e6), coalesceMs: 100, onChange: () => {}, onError: err => { throw err } })
+    tree.start()
+    ours.push(ms(t0))
+    tree.close()
+  }
+  console.log(`start on ${FILES} files: tree ${median(ours).toFixed(0)} ms, bare walk ${median(bare).toFixed(0)} ms, ratio ${(median(ours) / median(bare)).toFixed(2)}`)
+}
+
+async function bareEvents (dirs: string[], files: () => void): Promise<number> {
+  let seen = 0
+  const handles = dirs.map(d => watch(d, () => { seen++ }))
+  const t0 = process.hrtime.bigint()
+  files()
+  await until('bare events', () => seen >= BURST, 120_000)
+  const took = ms(t0)
+  for (const h of handles) h.close()
+  return took
+}
+
+async function eventRatio (root: string): Promise<void> {
+  const s = new FakeStorage(join(root, 'storage'))
+  const db = s.addPodman('db')
+  const dirs = fill(s.diff(db.layer), BURST, 'seed')
+  const findings = new RecordingFindings()
+  const watcher = new ContainerWatcher({ storages: [s.root], ratePerMinute: 1e9, watchBudget: 1e6, findings, syslog: new RecordingSyslog(), log: sinkLogger([]), now: Date.now })
+  await watcher.start()
+  const bare: number[] = []
+  const ours: number[] = []
+  for (let r = 0; r < ROUNDS; r++) {
+    const create = (tag: string) => () => { for (let i = 0; i < BURST; i++) writeFileSync(join(dirs[i % dirs.length] as string, `${tag}${r}-${i}`), 'x') }
+    // The watcher sees these too; it is running, as it would be on a node.
+    bare.push(await bareEvents(dirs, create('b')))
+    await until('the watcher to finish the bare round', () => findings.findings.filter(f => f.subject.includes(`/b${r}-`)).length >= BURST, 120_000)
+    const before = findings.findings.length
+    const t0 = process.hrtime.bigint()
+    create('w')()
+    await until('findings', () => findings.findings.filter((f, i) => i >= before && f.subject.includes(`/w${r}-`)).length >= BURST, 120_000)
+    ours.push(ms(t0))
+  }
+  await watcher.close()
+  console.log(`${BURST} creates to findings: watcher ${median(ours).toFixed(0)} ms (includes the 100 ms coalescing window), bare fs.watch ${median(bare).toFixed(0)} ms, ratio ${(median(ours) / median(bare)).toFixed(2)}`)
+}
+
+const root = mkdtempSync(join(tmpdir(), 'pfim-bench-ctr-'))
+try {
+  startRatio(root)
+  await eventRatio(root)
+} finally {
+  rmSync(root, { recursive: true, force: true })
+}
