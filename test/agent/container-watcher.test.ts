@@ -222,13 +222,11 @@ t.test('the daemon runs the watcher when containers.enabled and shows its health
   const agent = await startAgent(t, { overrides: { 'containers.storages': [s.root] } })
   await until('the watcher in the status', () => agent.daemon.status().watchers.find(w => w.name === 'containers' && w.running && w.detail === '1 container(s) watched in 1 storage root(s)'))
   s.writeFiles(s.diff(db.layer), { 'etc/shadow': 'x' })
-  // Until findings.ts and syslog.ts are wired, the daemon's stand-in sinks write both to its log.
-  const logged = await until('the finding in the log', () => agent.logs.find(l => (l.finding as FindingInput | undefined)?.subject === '/etc/shadow'))
-  t.match(logged, { component: 'findings', finding: { kind: 'container-file', severity: 'warning', details: { container: 'db' } } })
-  t.ok(agent.logs.some(l => l.component === 'syslog' && l.tag === 'podsec-inotify-check-containers' && l.line === 'Warning: An event CREATE occurred in the container db in configuration directory on the file /etc/shadow'))
+  const found = await until('the finding in the state database', () => agent.daemon.watchers.findings.list({ kind: 'container-file', limit: 10 }).find(f => f.subject === '/etc/shadow'))
+  t.match(found, { kind: 'container-file', severity: 'warning', details: { container: 'db' } })
 })
 
 t.test('containers.enabled false starts no watcher', async t => {
   const agent = await startAgent(t, { overrides: { 'containers.enabled': false } })
-  t.same(agent.daemon.status().watchers, [])
+  t.notOk(agent.daemon.status().watchers.some(w => w.name === 'containers'))
 })

@@ -14,7 +14,7 @@ async function setup (t: Test, raw: Record<string, unknown>) {
   mkdirSync(join(dir, 'audit'))
   const store = openStore(join(dir, 'state.db'))
   t.teardown(() => store.close())
-  const config = parseConfig({ audit: { path: join(dir, 'audit', 'audit.log'), forbiddenLog: join(dir, 'forbidden.log'), burstSeconds: 1 }, syslog: { enabled: false }, policy: { enabled: false }, ...raw }, {})
+  const config = parseConfig({ audit: { path: join(dir, 'audit', 'audit.log'), forbiddenLog: join(dir, 'forbidden.log'), burstSeconds: 1 }, syslog: { enabled: false }, policy: { enabled: false }, containers: { enabled: false }, ...raw }, {})
   const outbox = new Outbox(store.db, Date.now)
   const set = await startWatchers(config, { store, log: sinkLogger([]), now: Date.now, pid: 1, path: '/usr/bin:/bin', outbox: config.aggregator.url === null ? null : outbox })
   t.teardown(() => set.close())
