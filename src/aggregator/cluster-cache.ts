@@ -59,6 +59,7 @@ export class ClusterCache {
   #timer: NodeJS.Timeout | null = null
   #listeners = new Set<() => void>()
   #refreshing: Promise<void> | null = null
+  #queued: Promise<void> | null = null
 
   constructor (private readonly o: { kube: KubeClient, namespace: string, resyncMs: number, log: Logger }) {}
 
@@ -72,10 +73,17 @@ export class ClusterCache {
     this.#timer.unref()
   }
 
-  /** Lists again; concurrent callers share one refresh. */
+  /**
+   * Lists again. A load already under way may have listed before the caller's own write, so a
+   * caller arriving during one waits for one more load after it (shared by all who arrive then).
+   */
   async refresh (): Promise<void> {
-    this.#refreshing ??= this.#load().finally(() => { this.#refreshing = null })
-    await this.#refreshing
+    if (this.#refreshing === null) {
+      this.#refreshing = this.#load().finally(() => { this.#refreshing = null })
+      return await this.#refreshing
+    }
+    this.#queued ??= this.#refreshing.catch(() => undefined).then(async () => { this.#queued = null; await this.refresh() })
+    await this.#queued
   }
 
   onRefresh (listener: () => void): () => void {

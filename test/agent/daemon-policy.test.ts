@@ -11,7 +11,7 @@ t.test('policy.enabled: findings and syslog lines reach the given sinks; status 
   const findings = new RecordingFindingSink()
   const syslog = new RecordingSyslogSink()
   const agent = await startAgent(t, { overrides: { 'policy.enabled': true, 'policy.thresholds': '-c 100 -w 0' }, deps: { policyRoots: roots, watcherSinks: () => ({ findings, syslog }) } })
-  t.same(agent.daemon.watchers.health().map(w => w.name), ['audit', 'policy'])
+  t.ok(agent.daemon.watchers.health().some(w => w.name === 'policy'), 'the policy watcher runs')
   writeFileSync(join(roots.containersDir, 'policy.json'), '{"default": [{"type": "insecureAcceptAnything"}]}')
   await until('root\'s 102 and 103', () => findings.findings.length >= 2)
   t.match(findings.findings.map(f => f.fingerprint), ['policy:102:root:critical', 'policy:103:root:critical'])
@@ -21,7 +21,7 @@ t.test('policy.enabled: findings and syslog lines reach the given sinks; status 
 
 t.test('policy.enabled false starts no watcher; bad policy.thresholds stops the start naming the key', async t => {
   const off = await startAgent(t)
-  t.same(off.daemon.status().watchers.map(w => w.name), ['audit'], 'no policy watcher')
+  t.notOk(off.daemon.status().watchers.some(w => w.name === 'policy'), 'no policy watcher')
   await t.rejects(startAgent(t, { overrides: { 'policy.enabled': true, 'policy.thresholds': '-c 20-100' }, deps: { policyRoots: writePolicyTree(t.testdir(), {}) } }),
     { code: 'PFIM_CONFIG_INVALID', message: /config key "policy\.thresholds": threshold -c "20-100"/ })
 })
