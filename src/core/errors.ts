@@ -23,6 +23,9 @@ export const ERROR_CODES = {
   PFIM_USAGE: 'the command line is invalid',
   PFIM_AUDIT_LINE_INVALID: 'a kube-apiserver audit log line is not a well-formed audit.k8s.io/v1 event (counted and skipped)',
   PFIM_PROTOCOL_INVALID: 'a protocol body (agent <-> aggregator) has a missing, unknown or mistyped field',
+  PFIM_MAIL_FAILED: 'the mail transport (the sendmail program or the SMTP server) did not accept a report; the report cursor stays where it was',
+  PFIM_REPORT_BUSY: 'another `podsec-fim report` of the same kind is running on this state dir',
+  PFIM_CRONTAB_FAILED: 'the crontab could not be read or written (`crontab -l` / `crontab -` or the spool file)',
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES
@@ -77,6 +80,13 @@ export class ControlError extends AppError {
     super(code, message, details)
     this.name = 'ControlError'
     this.status = details.status ?? 500
+  }
+}
+
+export class MailError extends AppError {
+  constructor (message: string, details: ErrorDetails = {}) {
+    super('PFIM_MAIL_FAILED', message, details)
+    this.name = 'MailError'
   }
 }
 
