@@ -68,7 +68,7 @@ export function createMailer (mail: AgentConfig['mail'], nodeName: string): Mail
   return {
     via,
     async send (message) {
-      let info: { messageId: string, accepted?: Array<string | { address: string }>, rejected?: Array<string | { address: string }> }
+      let info: { messageId: string, envelope?: { to?: string[] }, accepted?: Array<string | { address: string }>, rejected?: Array<string | { address: string }> }
       try {
         // Quoted-printable, never base64: ASCII lines stay as they are for `mail`, long or
         // non-ASCII file names are still exact for mutt.
@@ -76,7 +76,8 @@ export function createMailer (mail: AgentConfig['mail'], nodeName: string): Mail
       } catch (err) {
         throw new MailError(`mail to ${mail.to} via ${via} was not accepted: ${(err as Error).message}`, { where, cause: err })
       }
-      return { messageId: info.messageId, to: mail.to, accepted: addresses(info.accepted), rejected: addresses(info.rejected) }
+      // The sendmail program accepts the whole envelope or fails; only SMTP answers per recipient.
+      return { messageId: info.messageId, to: mail.to, accepted: addresses(info.accepted ?? info.envelope?.to), rejected: addresses(info.rejected) }
     },
     close () {
       transport.close()

@@ -21,7 +21,7 @@ function plural (n: number, one: string, many = `${one}s`): string {
 }
 
 function heading (title: string): string[] {
-  return ['', title, '='.repeat(title.length), '']
+  return ['', title, '-'.repeat(title.length), '']
 }
 
 function events (findings: readonly FindingView[]): number {

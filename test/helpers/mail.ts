@@ -57,8 +57,8 @@ function parseMessage (raw: string): Delivered {
     const colon = line.indexOf(':')
     if (colon > 0) headers.set(line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim())
   }
-  // mbox quoting: a body line starting with "From " was written as ">From ".
-  const encoded = raw.slice(split + 2).replace(/^>From /gm, 'From ')
+  // mbox: a body line starting with "From " was written as ">From ", and a blank line ends each message.
+  const encoded = raw.slice(split + 2).replace(/\n\n$/, '\n').replace(/^>From /gm, 'From ')
   const isQp = (headers.get('content-transfer-encoding') ?? '').toLowerCase() === 'quoted-printable'
   return { headers, body: isQp ? decodeQuotedPrintable(encoded) : encoded, raw }
 }
@@ -80,7 +80,7 @@ export async function waitForMail (marker: string, count = 1, timeoutMs = 60_000
   }
 }
 
-async function freePort (): Promise<number> {
+export async function freePort (): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.on('error', reject)
