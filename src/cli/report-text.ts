@@ -45,7 +45,7 @@ export function eventSubject (r: EventReport): string {
 
 function issueLines (issue: ScanIssue, limit: number): string[] {
   const s = issue.scan
-  const lines = [`${scanLine(s)}, finished ${isoSeconds(s.finishedAt)}`]
+  const lines = [scanLine(s), `  finished ${isoSeconds(s.finishedAt)}`]
   if (s.error !== null) lines.push(`  error: ${oneLine(s.error)}${s.errorCode === null ? '' : ` (${s.errorCode})`}`)
   for (const f of issue.files.slice(0, limit)) lines.push(`  ${f.change.padEnd(8)} ${f.path}`)
   if (issue.files.length > limit) lines.push(`  ... and ${issue.files.length - limit} more`)
