@@ -55,7 +55,8 @@ export function denialLines (f: FindingView): string[] {
   return [
     `${isoSeconds(v.time.replace(/\.\d+Z$/, '.000Z'))}  ${v.code ?? ''}  ${oneLine(v.user)}${repeat}${f.isRepeat ? ' [seen again]' : ''}`,
     `  ${oneLine(v.verb)} ${oneLine(v.resource)}`,
-    `  from ${oneLine(v.sourceIp)}, user agent: ${oneLine(v.userAgent)}`,
+    `  from ${oneLine(v.sourceIp)}`,
+    `  user agent: ${oneLine(v.userAgent)}`,
     '',
   ]
 }

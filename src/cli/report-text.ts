@@ -5,7 +5,7 @@
  * other value from the store passes through oneLine, so no byte of a finding can break the layout.
  */
 import type { KindCount } from '../agent/finding-query.js'
-import { isoSeconds, scanLine } from './scan-text.js'
+import { changes, isoSeconds, scanLine } from './scan-text.js'
 import type { DigestReport, EventReport, FindingView } from './report-model.js'
 import type { ScanIssue } from './report-scans.js'
 import { denialLines, DENIAL_KIND, KUBEAPI_SUBJECT } from './report-denials.js'
@@ -112,9 +112,11 @@ function countLines (r: DigestReport): string[] {
 
 function stateLines (r: DigestReport): string[] {
   const b = r.baseline
+  const c = r.lastCheck
   return [
-    `baseline:    ${b === null ? 'none yet' : `scan ${b.scanId}, ${isoSeconds(b.createdAt)}, AIDE database ${b.size} bytes, sha256 ${b.sha256.slice(0, 16)}...`}`,
-    `last check:  ${r.lastCheck === null ? 'none yet' : `${scanLine(r.lastCheck)}, ${isoSeconds(r.lastCheck.startedAt)}`}`,
+    `baseline:    ${b === null ? 'none yet' : `scan ${b.scanId}, taken ${isoSeconds(b.createdAt)}`}`,
+    ...(b === null ? [] : [`             AIDE database ${b.size} bytes, sha256 ${b.sha256.slice(0, 16)}...`]),
+    `last check:  ${c === null ? 'none yet' : `${isoSeconds(c.startedAt)}  scan ${c.id} ${c.condition} (${changes(c)})`}`,
   ]
 }
 
@@ -125,7 +127,7 @@ export function digestBody (r: DigestReport, opts: RenderOptions): string {
   ]
   if (r.open !== null) {
     lines.push(...heading(`Still open: failing since scan ${r.open.since}`), ...issueLines(r.open, opts.limit))
-    lines.push('Accept the changes with `podsec-fim reinit` (a new baseline), or restore the files.')
+    lines.push('Accept the changes with `podsec-fim reinit` (a new baseline),', 'or restore the files.')
   }
   lines.push('', ...footer(r.node))
   return `${lines.join('\n').replace(/\n{3,}/g, '\n\n')}\n`

@@ -1,9 +1,9 @@
 /** The mail text: subject wording, escaped names, the kubeapi heading, limits, 80 columns. */
 import t from 'tap'
-import type { EventReport, FindingView } from '../../src/cli/report-model.js'
+import type { DigestReport, EventReport, FindingView } from '../../src/cli/report-model.js'
 import { CURSOR_START } from '../../src/cli/report-model.js'
 import { denialView } from '../../src/cli/report-denials.js'
-import { eventBody, eventSubject } from '../../src/cli/report-text.js'
+import { digestBody, digestSubject, eventBody, eventSubject } from '../../src/cli/report-text.js'
 import type { ScanView } from '../../src/core/control-api.js'
 import { pathView } from '../../src/cli/path-view.js'
 import { denial } from '../helpers/findings.js'
@@ -41,10 +41,10 @@ t.test('subject: counts per kind, denials counted by occurrences', async t => {
   t.match(body, '(2 differences already seen in scan 7 are still present)')
   t.match(body, '  error: AIDE error: 17 bad\\x0aline (PFIM_AIDE_FAILED)')
   t.match(body, 'Denied API requests\n-------------------\n\nDetected requests to the kubernetes cluster with excess authority\n')
-  t.match(body, '2026-11-23T10:00:00Z  403  system:anonymous  (x4, last 2026-11-23T10:00:30Z)\n  get secrets (kube-system/admin-token)\n  from 192.168.122.1, user agent: curl/8.5.0\n')
+  t.match(body, '2026-11-23T10:00:00Z  403  system:anonymous  (x4, last 2026-11-23T10:00:30Z)\n  get secrets (kube-system/admin-token)\n  from 192.168.122.1\n  user agent: curl/8.5.0\n')
   t.match(body, 'insecure\\x07')
   t.notMatch(body, /[\x00-\x09\x0b-\x1f\x7f]/, 'no control character but newlines')
-  const long = body.split('\n').filter(l => l.length > 80 && !l.includes('/etc/') && !l.includes('user agent'))
+  const long = body.split('\n').filter(l => l.length > 80 && !l.includes('/etc/'))
   t.same(long, [], 'the fixed text fits 80 columns')
 })
 
@@ -53,4 +53,19 @@ t.test('a denial written by another version still renders from what it has', asy
     time: '2026-11-23T10:00:00.000Z', code: null, user: 'system:anonymous', verb: '-', resource: '/api', sourceIp: '10.0.0.1, 10.0.0.2', userAgent: '-',
   })
   t.same(denialView(finding({ details: {} })).resource, '-')
+})
+
+t.test('digest: state, baseline and last check in 80 columns', async t => {
+  const d: DigestReport = {
+    kind: 'digest', node: 'node-a', generatedAt: '2026-11-23T10:05:00.000Z', from: '2026-11-22T10:05:00.000Z', to: '2026-11-23T10:05:00.000Z',
+    scans: { Succeeded: 95, Failed: 1, Errored: 0, Interrupted: 0 }, findings: [{ kind: 'audit-denial', findings: 2, events: 12 }],
+    baseline: { scanId: 1, createdAt: '2026-11-01T00:00:00.000Z', sha256: 'ab'.repeat(32), size: 99_999_999 },
+    lastCheck: { ...SCAN, id: 12345, added: 12345, changed: 12345, removed: 12345 }, open: { scan: SCAN, files, stillPresent: 0, comparedWith: null, since: 7 },
+  }
+  t.equal(digestSubject(d), 'podsec-fim: node-a: daily digest: FAILED, 1 integrity failure, 12 denied API requests')
+  const body = digestBody(d, { limit: 5 })
+  t.match(body, 'last check:  2026-11-23T10:00:00Z  scan 12345 Failed (+12345 ~12345 -12345)\n')
+  t.match(body, 'Still open: failing since scan 7\n')
+  t.same(body.split('\n').filter(l => l.length > 80), [])
+  t.equal(digestSubject({ ...d, open: null, lastCheck: { ...SCAN, condition: 'Succeeded' }, scans: { Succeeded: 96 }, findings: [] }), 'podsec-fim: node-a: daily digest: OK, 0 integrity failures, 0 denied API requests')
 })
