@@ -128,7 +128,7 @@ async function digestReport (ctx: CliContext, flags: Flags): Promise<number> {
 export const report: CommandSpec = {
   name: 'report',
   description: 'Integrity failures (Failed/Errored scans with their files) and findings (denied API requests, ...) new since the last mailed report; --mail sends them (nothing new: nothing sent), --digest the daily digest.',
-  example: 'podsec-fim report --mail --quiet     (root\'s crontab runs it every 10 minutes, see crontabs/podsec-fim)',
+  example: 'machinectl -q shell u7s-admin@ /usr/bin/podsec-fim report   (as root; cron adds --mail --quiet)',
   exits: [[0, 'shown, mailed, or nothing new'], [66, 'no state database yet'], [75, 'the MTA did not accept the mail (the cursor stays; the next run retries), or another report is running'], [77, 'this user may not read or write the state database'], [78, 'invalid config (mail.*)']],
   options: [
     { flags: '--mail', description: 'send the report (mail.transport, mail.to) and advance the report cursor once the MTA accepted it' },
