@@ -1,19 +1,15 @@
 /**
  * The report cursor is the CLI's only write to the agent's database: its own row, one short
  * IMMEDIATE transaction that waits for the agent's write transaction instead of failing, and
- * nothing else touched (other cursors, journal mode, schema). A real second process (sqlite3)
- * holds the agent's write lock, because better-sqlite3 blocks this process while it waits.
+ * nothing else touched (other cursors, journal mode, schema).
  */
 import t, { type Test } from 'tap'
-import { createRequire } from 'node:module'
-import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { CursorStore } from '../../src/agent/cursor-store.js'
 import { openStore } from '../../src/agent/store.js'
 import { ReportCursor } from '../../src/cli/report-cursor.js'
-
-const require = createRequire(import.meta.url)
+import { holdWriteLock } from '../helpers/write-lock.js'
 
 function agentDb (t: Test): string {
   const file = join(t.testdir(), 'state.db')
@@ -38,27 +34,14 @@ t.test('advances only its own row, keeps WAL, and takes the max of what it is gi
   t.same(db.prepare('SELECT name FROM cursors ORDER BY name').all(), [{ name: 'audit-log' }, { name: 'mail-report' }])
 })
 
-/** A second process that takes the write lock, says "locked", keeps it for `ms`, then commits. */
-const HOLDER = `
-const Database = require(process.argv[1])
-const db = new Database(process.argv[2])
-db.exec("BEGIN IMMEDIATE; INSERT INTO cursors VALUES ('agent-write', '1', 1)")
-process.stdout.write('locked\\n')
-Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(process.argv[3]))
-db.exec('COMMIT')
-db.close()
-`
-
 t.test('waits for a write transaction held by another process, then writes', async t => {
   const file = agentDb(t)
-  const holder = spawn(process.execPath, ['-e', HOLDER, require.resolve('better-sqlite3'), file, '1000'], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const exited = new Promise(resolve => holder.once('exit', resolve))
-  await new Promise<void>(resolve => holder.stdout.once('data', () => resolve()))
+  const holder = await holdWriteLock(file, 1000)
   const cursor = ReportCursor.open(file, 'mail-report', { pid: process.pid, now: Date.now })
   t.teardown(() => cursor.close())
   cursor.advance(() => ({ scanId: 9 }))
   t.same(cursor.get(), { scanId: 9 })
-  t.equal(await exited, 0)
+  t.equal(await holder.released, 0)
   const db = new Database(file, { readonly: true })
   t.teardown(() => db.close())
   t.same(new CursorStore(db).get('agent-write'), 1, 'the agent\'s transaction committed too')

@@ -7,6 +7,7 @@
  */
 import { CursorStore } from '../../agent/cursor-store.js'
 import { openStore, stateDbPath, type Store } from '../../agent/store.js'
+import { StoreError } from '../../core/errors.js'
 import { positiveInteger, type CommandSpec } from '../command-spec.js'
 import type { CliContext } from '../context.js'
 import { EXIT } from '../exit-codes.js'
@@ -56,18 +57,29 @@ function show (ctx: CliContext, report: Report, limit: number): void {
   ctx.out.text(`Subject: ${m.subject}\n\n${m.text}`)
 }
 
-async function send (ctx: CliContext, report: Report, flags: Flags): Promise<SentMail> {
+async function send (ctx: CliContext, report: Report, limit: number): Promise<SentMail & { via: string }> {
   const config = ctx.config()
   const mailer = createMailer(config.mail, config.nodeName)
   try {
-    const m = message(report, flags.limit)
-    const sent = await mailer.send(m)
-    if (ctx.isJson) ctx.out.json({ report, mail: { ...sent, via: mailer.via } })
-    else if (!flags.isQuiet) ctx.out.note(`mailed to ${sent.to} via ${mailer.via}: ${m.subject}`)
-    return sent
+    return { ...await mailer.send(message(report, limit)), via: mailer.via }
   } finally {
     mailer.close()
   }
+}
+
+/** Moves the cursor after a send; a failure here is the one case that can repeat a mail, so it says so. */
+function advanceAfterSend<T> (cursor: ReportCursor, sent: SentMail | null, next: (current: T | null) => T): void {
+  try {
+    cursor.advance(next)
+  } catch (err) {
+    if (sent === null) throw err
+    throw new StoreError('PFIM_STORE_FAILED', `the report was mailed (${sent.messageId}) but its cursor could not be written, so the next run mails it again: ${(err as Error).message}`, { where: cursor.name, cause: err })
+  }
+}
+
+function sentNote (ctx: CliContext, report: Report, sent: SentMail & { via: string }, flags: Flags): void {
+  if (ctx.isJson) ctx.out.json({ report, mail: sent })
+  else if (!flags.isQuiet) ctx.out.note(`mailed to ${sent.to} via ${sent.via}: ${message(report, flags.limit).subject}`)
 }
 
 function maxCursor (a: MailCursor, b: MailCursor): MailCursor {
@@ -94,10 +106,12 @@ async function eventsReport (ctx: CliContext, flags: Flags): Promise<number> {
   try {
     const since = cursor.get<MailCursor>() ?? CURSOR_START
     const events = withReadStore(file, store => readEventReport(store, node, since, ctx.now()))
-    if (!isEmpty(events)) await send(ctx, events, flags)
-    // Also when nothing was sent: the scans passed over were all news to nobody.
-    cursor.advance<MailCursor>(current => maxCursor(current ?? CURSOR_START, events.next))
-    return isEmpty(events) ? nothingNew(ctx, events, flags) : EXIT.OK
+    const sent = isEmpty(events) ? null : await send(ctx, events, flags.limit)
+    // Also when nothing was sent: the scans passed over were news to nobody.
+    advanceAfterSend<MailCursor>(cursor, sent, current => maxCursor(current ?? CURSOR_START, events.next))
+    if (sent === null) return nothingNew(ctx, events, flags)
+    sentNote(ctx, events, sent, flags)
+    return EXIT.OK
   } finally {
     cursor.close()
   }
@@ -117,8 +131,9 @@ async function digestReport (ctx: CliContext, flags: Flags): Promise<number> {
   const cursor = ReportCursor.open(file, DIGEST_CURSOR, { pid: ctx.pid, now: ctx.now })
   try {
     const digest = withReadStore(file, store => readDigest(store, node, from(cursor.get<DigestCursor>()?.until), now))
-    await send(ctx, digest, flags)
-    cursor.advance<DigestCursor>(current => ({ until: Math.max(current?.until ?? 0, now) }))
+    const sent = await send(ctx, digest, flags.limit)
+    advanceAfterSend<DigestCursor>(cursor, sent, current => ({ until: Math.max(current?.until ?? 0, now) }))
+    sentNote(ctx, digest, sent, flags)
     return EXIT.OK
   } finally {
     cursor.close()
@@ -129,7 +144,7 @@ export const report: CommandSpec = {
   name: 'report',
   description: 'Integrity failures (Failed/Errored scans with their files) and findings (denied API requests, ...) new since the last mailed report; --mail sends them (nothing new: nothing sent), --digest the daily digest.',
   example: 'machinectl -q shell u7s-admin@ /usr/bin/podsec-fim report   (as root; cron adds --mail --quiet)',
-  exits: [[0, 'shown, mailed, or nothing new'], [66, 'no state database yet'], [75, 'the MTA did not accept the mail (the cursor stays; the next run retries), or another report is running'], [77, 'this user may not read or write the state database'], [78, 'invalid config (mail.*)']],
+  exits: [[0, 'shown, mailed, or nothing new'], [66, 'no state database yet'], [70, 'mailed, but the cursor could not be written: the next run repeats that mail'], [75, 'the MTA did not accept the mail (the cursor stays; the next run retries), or another report is running'], [77, 'this user may not read or write the state database'], [78, 'invalid config (mail.*)']],
   options: [
     { flags: '--mail', description: 'send the report (mail.transport, mail.to) and advance the report cursor once the MTA accepted it' },
     { flags: '--digest', description: 'the daily digest: counts since the last digest (or 24 h), the baseline, the last check, what is still open; always sent' },

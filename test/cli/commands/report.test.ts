@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { startAgent, type AgentFixture } from '../../helpers/agent.js'
 import { denial, insertDenial } from '../../helpers/findings.js'
 import { delivered, MAIL_USER, requireMta, SENDMAIL, uniqueMarker, waitForMail } from '../../helpers/mail.js'
+import { holdWriteLock } from '../../helpers/write-lock.js'
 import { agentArgs, runCli } from '../run-cli.js'
 
 requireMta()
@@ -117,6 +118,18 @@ t.test('a refused mail leaves the cursor: exit 75, and the next run sends the sa
   t.equal(retry.exitCode, 0, retry.stderr)
   const [mail] = await waitForMail(s.node)
   t.equal(mail?.headers.get('subject'), `podsec-fim: ${s.node}: 1 integrity failure, 1 denied API request`, 'nothing lost')
+})
+
+t.test('mailed but the cursor cannot be written (the agent holds the lock too long): says the next run repeats it', async t => {
+  const s = await setup(t)
+  insertDenial(s.agent.daemon.store.db, denial())
+  const holder = await holdWriteLock(join(s.agent.config.stateDir, 'state.db'), 14_000)
+  const r = await runCli([...s.args(), 'report', '--mail'])
+  t.equal(r.exitCode, 70)
+  t.match(r.stderr, /the report was mailed \(<[^>]+>\) but its cursor could not be written, so the next run mails it again/)
+  t.equal(await holder.released, 0)
+  t.equal((await runCli([...s.args(), 'report', '--mail'])).exitCode, 0)
+  t.equal((await waitForMail(s.node, 2)).length, 2, 'the documented repeat; never a loss')
 })
 
 t.test('a second report while one runs sends nothing (75, PFIM_REPORT_BUSY)', async t => {
