@@ -7,7 +7,7 @@ import { FindingQuery, type KindCount, type StoredFinding } from '../agent/findi
 import type { Store } from '../agent/store.js'
 import { isoTime, type ScanView } from '../core/control-api.js'
 import { scanView } from '../agent/scan-view.js'
-import { errorIssue, failureIssue, openFailure, scansBetween, type ScanIssue } from './report-scans.js'
+import { entryReader, errorIssue, failureIssue, openFailure, scansBetween, type ScanIssue } from './report-scans.js'
 
 /** Where the last mailed events report ended. */
 export interface MailCursor {
@@ -81,8 +81,9 @@ export function readEventReport (store: Store, node: string, cursor: MailCursor,
     const scans = scansBetween(store, cursor.scanId, Math.min(Number.MAX_SAFE_INTEGER, ...running))
     const failures: ScanIssue[] = []
     const errors: ScanIssue[] = []
+    const entries = entryReader(store)
     for (const s of scans) {
-      const issue = s.condition === 'Failed' ? failureIssue(store, s) : s.condition === 'Errored' ? errorIssue(store, s) : null
+      const issue = s.condition === 'Failed' ? failureIssue(store, entries, s) : s.condition === 'Errored' ? errorIssue(store, s) : null
       if (issue !== null) (s.condition === 'Failed' ? failures : errors).push(issue)
     }
     const found = new FindingQuery(store.db).since(cursor.findingId, cursor.findingSeenAt)

@@ -27,6 +27,24 @@ export interface ScanIssue {
 
 const PAGE = 200
 
+export type EntryReader = (scanId: number) => StoredEntry[]
+
+/**
+ * Reads a scan's entries, remembering the last two: consecutive Failed scans are each compared
+ * with the one before, so every scan's entries are read once instead of twice.
+ */
+export function entryReader (store: Store): EntryReader {
+  const recent = new Map<number, StoredEntry[]>()
+  return id => {
+    const hit = recent.get(id)
+    if (hit !== undefined) return hit
+    const entries = store.listEntries(id)
+    recent.set(id, entries)
+    if (recent.size > 2) recent.delete(recent.keys().next().value as number)
+    return entries
+  }
+}
+
 /** Finished scans with from < id < before, oldest first. */
 export function scansBetween (store: Store, from: number, before: number): ScanSummary[] {
   const out: ScanSummary[] = []
@@ -62,8 +80,8 @@ function fileLine (e: StoredEntry): FileLine {
 }
 
 /** All differences of a scan, as an issue of its own (the digest's open failure). */
-export function wholeIssue (store: Store, scan: ScanSummary): ScanIssue {
-  return { scan: scanView(scan), files: store.listEntries(scan.id).map(fileLine), stillPresent: 0, comparedWith: null }
+export function wholeIssue (entries: EntryReader, scan: ScanSummary): ScanIssue {
+  return { scan: scanView(scan), files: entries(scan.id).map(fileLine), stillPresent: 0, comparedWith: null }
 }
 
 /**
@@ -71,16 +89,16 @@ export function wholeIssue (store: Store, scan: ScanSummary): ScanIssue {
  * (Succeeded or Failed; an init that Succeeded is a new baseline). Returns null when it shows
  * nothing new. Pruned details cannot be compared, so such a scan is always an issue.
  */
-export function failureIssue (store: Store, scan: ScanSummary): ScanIssue | null {
+export function failureIssue (store: Store, entries: EntryReader, scan: ScanSummary): ScanIssue | null {
   const prev = previous(store, scan.id, s => s.condition === 'Succeeded' || s.condition === 'Failed')
   if (prev === null || prev.condition !== 'Failed' || prev.detailsPruned || scan.detailsPruned) {
-    return { ...wholeIssue(store, scan), comparedWith: prev?.condition === 'Failed' ? prev.id : null }
+    return { ...wholeIssue(entries, scan), comparedWith: prev?.condition === 'Failed' ? prev.id : null }
   }
-  const seen = new Set(store.listEntries(prev.id).map(entryKey))
-  const entries = store.listEntries(scan.id)
-  const fresh = entries.filter(e => !seen.has(entryKey(e)))
+  const seen = new Set(entries(prev.id).map(entryKey))
+  const all = entries(scan.id)
+  const fresh = all.filter(e => !seen.has(entryKey(e)))
   if (fresh.length === 0) return null
-  return { scan: scanView(scan), files: fresh.map(fileLine), stillPresent: entries.length - fresh.length, comparedWith: prev.id }
+  return { scan: scanView(scan), files: fresh.map(fileLine), stillPresent: all.length - fresh.length, comparedWith: prev.id }
 }
 
 /** An Errored scan is news unless the scan before it (Interrupted ones aside) failed the same way. */
@@ -99,5 +117,5 @@ export function openFailure (store: Store): { issue: ScanIssue, since: number } 
   if (last === null || (last.condition !== 'Failed' && last.condition !== 'Errored')) return null
   const ok = previous(store, last.id, s => s.condition === 'Succeeded')
   const first = scansBetween(store, ok?.id ?? 0, last.id + 1).find(s => s.condition === 'Failed' || s.condition === 'Errored')
-  return { issue: wholeIssue(store, last), since: first?.id ?? last.id }
+  return { issue: wholeIssue(entryReader(store), last), since: first?.id ?? last.id }
 }
