@@ -11,7 +11,7 @@ import { StoreError } from '../../core/errors.js'
 import { positiveInteger, type CommandSpec } from '../command-spec.js'
 import type { CliContext } from '../context.js'
 import { EXIT } from '../exit-codes.js'
-import { createMailer, type MailMessage, type SentMail } from '../mailer.js'
+import { createMailer, type Mailer, type MailMessage, type SentMail } from '../mailer.js'
 import { ReportCursor } from '../report-cursor.js'
 import { CURSOR_START, isEmpty, readDigest, readEventReport, type MailCursor, type Report } from '../report-model.js'
 import { digestBody, digestSubject, eventBody, eventSubject } from '../report-text.js'
@@ -57,14 +57,17 @@ function show (ctx: CliContext, report: Report, limit: number): void {
   ctx.out.text(`Subject: ${m.subject}\n\n${m.text}`)
 }
 
-async function send (ctx: CliContext, report: Report, limit: number): Promise<SentMail & { via: string }> {
+async function send (mailer: Mailer, report: Report, limit: number): Promise<SentMail & { via: string }> {
+  return { ...await mailer.send(message(report, limit)), via: mailer.via }
+}
+
+/**
+ * The mailer is made before anything is read, so a broken mail config fails every run (and cron
+ * mails the error), not only the first run that has news.
+ */
+function openMailer (ctx: CliContext): Mailer {
   const config = ctx.config()
-  const mailer = createMailer(config.mail, config.nodeName)
-  try {
-    return { ...await mailer.send(message(report, limit)), via: mailer.via }
-  } finally {
-    mailer.close()
-  }
+  return createMailer(config.mail, config.nodeName)
 }
 
 /** Moves the cursor after a send; a failure here is the one case that can repeat a mail, so it says so. */
@@ -80,6 +83,22 @@ function advanceAfterSend<T> (cursor: ReportCursor, sent: SentMail | null, next:
 function sentNote (ctx: CliContext, report: Report, sent: SentMail & { via: string }, flags: Flags): void {
   if (ctx.isJson) ctx.out.json({ report, mail: sent })
   else if (!flags.isQuiet) ctx.out.note(`mailed to ${sent.to} via ${sent.via}: ${message(report, flags.limit).subject}`)
+}
+
+/** The mailer, then the cursor (with its lock) for one mailed report; both closed afterwards. */
+async function withMailing (ctx: CliContext, file: string, name: string, use: (mailer: Mailer, cursor: ReportCursor) => Promise<number>): Promise<number> {
+  assertStore(file)
+  const mailer = openMailer(ctx)
+  try {
+    const cursor = ReportCursor.open(file, name, { pid: ctx.pid, now: ctx.now })
+    try {
+      return await use(mailer, cursor)
+    } finally {
+      cursor.close()
+    }
+  } finally {
+    mailer.close()
+  }
 }
 
 function maxCursor (a: MailCursor, b: MailCursor): MailCursor {
@@ -101,20 +120,16 @@ async function eventsReport (ctx: CliContext, flags: Flags): Promise<number> {
     show(ctx, report, flags.limit)
     return EXIT.OK
   }
-  assertStore(file)
-  const cursor = ReportCursor.open(file, EVENTS_CURSOR, { pid: ctx.pid, now: ctx.now })
-  try {
+  return withMailing(ctx, file, EVENTS_CURSOR, async (mailer, cursor) => {
     const since = cursor.get<MailCursor>() ?? CURSOR_START
     const events = withReadStore(file, store => readEventReport(store, node, since, ctx.now()))
-    const sent = isEmpty(events) ? null : await send(ctx, events, flags.limit)
+    const sent = isEmpty(events) ? null : await send(mailer, events, flags.limit)
     // Also when nothing was sent: the scans passed over were news to nobody.
     advanceAfterSend<MailCursor>(cursor, sent, current => maxCursor(current ?? CURSOR_START, events.next))
     if (sent === null) return nothingNew(ctx, events, flags)
     sentNote(ctx, events, sent, flags)
     return EXIT.OK
-  } finally {
-    cursor.close()
-  }
+  })
 }
 
 async function digestReport (ctx: CliContext, flags: Flags): Promise<number> {
@@ -127,17 +142,13 @@ async function digestReport (ctx: CliContext, flags: Flags): Promise<number> {
     show(ctx, digest, flags.limit)
     return EXIT.OK
   }
-  assertStore(file)
-  const cursor = ReportCursor.open(file, DIGEST_CURSOR, { pid: ctx.pid, now: ctx.now })
-  try {
+  return withMailing(ctx, file, DIGEST_CURSOR, async (mailer, cursor) => {
     const digest = withReadStore(file, store => readDigest(store, node, from(cursor.get<DigestCursor>()?.until), now))
-    const sent = await send(ctx, digest, flags.limit)
+    const sent = await send(mailer, digest, flags.limit)
     advanceAfterSend<DigestCursor>(cursor, sent, current => ({ until: Math.max(current?.until ?? 0, now) }))
     sentNote(ctx, digest, sent, flags)
     return EXIT.OK
-  } finally {
-    cursor.close()
-  }
+  })
 }
 
 export const report: CommandSpec = {

@@ -179,10 +179,14 @@ t.test('no state database: 66 and nothing locked or created', async t => {
   t.match(r.stderr, 'no state database at')
 })
 
-t.test('mail.transport smtp without an smtp:// URL is a config error naming the key (78)', async t => {
+t.test('mail.transport smtp without an smtp:// URL is a config error naming the key (78), news or not', async t => {
   const s = await setup(t)
-  insertDenial(s.agent.daemon.store.db, denial())
-  const r = await runCli([...s.args({ transport: 'smtp', smtpUrl: 'https://example.org' }), 'report', '--mail'])
-  t.equal(r.exitCode, 78)
-  t.match(r.stderr, 'config key "mail.smtpUrl" must be an smtp:// or smtps:// URL')
+  for (let i = 0; i < 2; i++) {
+    const r = await runCli([...s.args({ transport: 'smtp', smtpUrl: 'https://example.org' }), 'report', '--mail'])
+    t.equal(r.exitCode, 78)
+    t.match(r.stderr, 'config key "mail.smtpUrl" must be an smtp:// or smtps:// URL')
+    insertDenial(s.agent.daemon.store.db, denial())
+  }
+  const digest = await runCli([...s.args({ transport: 'smtp', smtpUrl: null }), 'report', '--digest', '--mail'])
+  t.equal(digest.exitCode, 78)
 })
