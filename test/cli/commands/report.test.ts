@@ -86,6 +86,7 @@ t.test('--mail delivers through sendmail once; the next run finds nothing new an
   t.equal(again.stderr + again.stdout, '', '--quiet says nothing when nothing is new')
   await runCli([...s.args(), 'report', '--mail'])
   t.equal(delivered(s.node).length, 1, 'nothing mailed twice')
+  t.match((await runCli([...s.args(), 'report'])).stderr, 'nothing new since the last mailed report (scans after 2)', 'the preview starts at the mailed cursor')
 })
 
 t.test('a failure that persists is mailed once; a new difference is mailed with the old one counted', async t => {
