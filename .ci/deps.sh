@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs what podsec-fim and its tests need on a fresh Debian machine, and fails loudly when it
 # cannot: AIDE from Debian (binary only, no cron job, timer or MTA), openssl for test certificates,
-# a local-only MTA (exim4, delivering to /var/mail) and crontab(1) for the mail and cron tests,
-# then the npm packages (better-sqlite3 compiles against the local node headers).
+# promtool (Debian package prometheus) to check our metrics exposition, a local-only MTA (exim4,
+# delivering to /var/mail) and crontab(1) for the mail and cron tests, then the npm packages
+# (better-sqlite3 compiles against the local node headers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v aide >/dev/null || need_apt+=(aide)
 command -v openssl >/dev/null || need_apt+=(openssl)
+command -v promtool >/dev/null || need_apt+=(prometheus)
 command -v make >/dev/null && command -v g++ >/dev/null && command -v python3 >/dev/null || need_apt+=(build-essential python3)
 # The mail tests send through the real /usr/sbin/sendmail and a real SMTP server (exim itself on
 # a loopback port). Preseeded "local delivery only", so the machine never relays mail anywhere.
@@ -24,6 +26,10 @@ if ((${#need_apt[@]})); then
   echo 'exim4-config exim4/dc_local_interfaces string 127.0.0.1 ; ::1' | debconf-set-selections
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+  # We want promtool only; the package also enables a Prometheus server on :9090 where systemd runs.
+  if [[ " ${need_apt[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
+    systemctl disable --now prometheus.service >&2 || true
+  fi
 fi
 aide --version 2>&1 | head -1 >&2
 

@@ -64,6 +64,8 @@ export interface RenderOptions {
   readonly source: string
   /** AIDE 0.16 knows only `database=`; 0.17+ also `database_in=`. */
   readonly legacyDatabaseKey: boolean
+  /** A FileIntegrity (FIO) config from the cluster: see rewriteClusterLine. */
+  readonly isFromCluster?: boolean
 }
 
 const REPLACED = /^\s*(database|database_in|database_out|database_new|report_url)\s*=/
@@ -75,11 +77,25 @@ function rewriteLine (line: string, paths: AidePaths): string {
   return line
 }
 
+/**
+ * FIO's daemon sees the host under /hostroot, so FIO configs select `/hostroot/etc/...`; the agent
+ * runs on the host, so that prefix is dropped from selection lines (`/x`, `!/x`, `=/x`). FIO's
+ * default config also sets `verbose=5`, which AIDE 0.18 rejects as an error; it is commented out.
+ * Include directives are commented out too: `@@x_include` runs executables, and `@@include` would
+ * read any file the agent can into AIDE's messages, and a config from the cluster may do neither.
+ */
+export function rewriteClusterLine (line: string): string {
+  if (/^\s*verbose\s*=/.test(line)) return `# podsec-fim: not supported by AIDE 0.18 (use log_level/report_level): ${line}`
+  if (/^\s*@@(x_)?include/.test(line)) return `# podsec-fim: not allowed in a config from the cluster: ${line}`
+  return line.replace(/^(\s*[!=]?)\/hostroot(\/|(?=\s|$))/, (_m, head: string) => `${head}/`)
+}
+
 export function renderAideConf (opts: RenderOptions): string {
   const { paths } = opts
+  const rewrite = opts.isFromCluster === true ? (l: string) => rewriteLine(rewriteClusterLine(l), paths) : (l: string) => rewriteLine(l, paths)
   const body = opts.userConf === null
     ? DEFAULT_RULES
-    : opts.userConf.split('\n').map(line => rewriteLine(line, paths)).join('\n')
+    : opts.userConf.split('\n').map(rewrite).join('\n')
   const inKey = opts.legacyDatabaseKey ? 'database' : 'database_in'
   return [
     `# Rendered by podsec-fim-agent from ${opts.source}; edit that, not this file.`,

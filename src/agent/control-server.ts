@@ -34,6 +34,7 @@ function send (res: ServerResponse, status: number, body: unknown): void {
 function statusOf (err: unknown): number {
   if (err instanceof ControlError) return err.status
   if (isAppError(err) && err.code === 'PFIM_SCAN_NOT_FOUND') return 404
+  if (isAppError(err) && err.code === 'PFIM_AGENT_HELD') return 409
   return 500
 }
 

@@ -21,9 +21,12 @@ export class Outbox {
   readonly #ack: Database.Statement
   readonly #count: Database.Statement
   readonly #now: () => number
+  readonly #onEnqueue: () => void
 
-  constructor (db: Database.Database, now: () => number) {
+  /** `onEnqueue` wakes the pusher; it runs before the caller's transaction commits, so it must only schedule work. */
+  constructor (db: Database.Database, now: () => number, onEnqueue: () => void = () => {}) {
     this.#now = now
+    this.#onEnqueue = onEnqueue
     this.#insert = db.prepare('INSERT INTO outbox (kind, payload, created_at) VALUES (?, ?, ?)')
     this.#peek = db.prepare('SELECT seq, kind, payload, created_at FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?')
     this.#ack = db.prepare('DELETE FROM outbox WHERE seq <= ?')
@@ -32,7 +35,9 @@ export class Outbox {
 
   /** Queues one report; call inside the transaction that commits what it reports. Returns its seq. */
   enqueue (kind: OutboxKind, payload: unknown): number {
-    return Number(this.#insert.run(kind, JSON.stringify(payload), this.#now()).lastInsertRowid)
+    const seq = Number(this.#insert.run(kind, JSON.stringify(payload), this.#now()).lastInsertRowid)
+    this.#onEnqueue()
+    return seq
   }
 
   /** The oldest pending reports with seq > afterSeq, in seq order. */

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs'
 import { readFile, rename, rm, writeFile, mkdir } from 'node:fs/promises'
-import { isAppError } from '../core/errors.js'
+import { AppError, isAppError } from '../core/errors.js'
 import type { Logger } from '../core/log.js'
 import { aidePaths, renderAideConf, reportArgs, type AidePaths } from './aide-conf.js'
 import { classifyExit, otherWarnings, unverifiedFromStderr } from './aide-outcome.js'
@@ -17,20 +17,33 @@ import { backupFile, pruneBackups } from './backups.js'
 import { assertCompleteDatabase, digestFile, verifyBaseline } from './baseline-file.js'
 import { reclassifyUnreadable } from './unreadable.js'
 import { ScanQueue } from './scan-queue.js'
+import type { AideConfigSource, RuntimeSettings } from './runtime-settings.js'
 import type { Store } from './store.js'
 import type { ScanKind, ScanOutcome, ScanSummary, ScanTrigger } from './scan-types.js'
 
 export interface ScannerOptions {
   readonly store: Store
   readonly stateDir: string
-  readonly aide: { readonly binary: string, readonly config: string | null, readonly maxBackups: number }
+  readonly aide: { readonly binary: string }
   readonly version: AideVersion
   /** PATH for the AIDE child (its environment is otherwise empty but TZ=UTC, LC_ALL=C). */
   readonly path: string
   readonly log: Logger
   readonly now: () => number
-  /** Called after each scan is recorded (retention, later the outbox). */
+  /** Called after each scan is recorded (retention). */
   readonly onFinished?: (scan: ScanSummary) => void
+  /** Runs inside the transaction that records a scan: the outbox report and cursors commit with it. */
+  readonly onFinishing?: (finished: FinishedScan) => void
+  /** What the cluster may change at run time (maxBackups, the aide.conf, holdoff). */
+  readonly settings: RuntimeSettings
+}
+
+/** A scan as it is recorded, with what it carried out: the directive's re-init token and the aide.conf it ran. */
+export interface FinishedScan {
+  readonly summary: ScanSummary
+  readonly outcome: ScanOutcome
+  readonly reinitToken: string | null
+  readonly aideConfigId: string
 }
 
 function errored (err: unknown, prefix = ''): ScanOutcome {
@@ -45,21 +58,32 @@ function emptyOutcome (condition: ScanOutcome['condition'], exitCode: number | n
 export class Scanner {
   readonly paths: AidePaths
   readonly #o: ScannerOptions
+  readonly settings: RuntimeSettings
   readonly #queue = new ScanQueue()
   #aide: AideRunning | null = null
+  /** A directive's re-init token, taken by the next init that starts (a queued init may be joined). */
+  #pendingToken: string | null = null
   #closing = false
 
   constructor (opts: ScannerOptions) {
     this.#o = opts
     this.paths = aidePaths(opts.stateDir)
+    this.settings = opts.settings
   }
 
   get #hasJson (): boolean {
     return this.#o.version.major > 0 || this.#o.version.minor >= 18
   }
 
-  /** Queues a scan; a request equal to one still waiting in the queue shares its result. */
-  run (kind: ScanKind, trigger: ScanTrigger): Promise<ScanSummary> {
+  /**
+   * Queues a scan; a request equal to one still waiting in the queue shares its result. While the
+   * cluster holds checks off, a check is refused (PFIM_AGENT_HELD); inits still run.
+   */
+  run (kind: ScanKind, trigger: ScanTrigger, opts: { reinitToken?: string | null } = {}): Promise<ScanSummary> {
+    if (kind === 'check' && this.settings.current.isHeld) {
+      return Promise.reject(new AppError('PFIM_AGENT_HELD', 'checks are held off by the cluster (FileIntegrity holdoff annotation); they resume when it is removed'))
+    }
+    if (kind === 'init' && opts.reinitToken != null) this.#pendingToken = opts.reinitToken
     return this.#queue.enqueue(kind, () => this.#record(kind, trigger))
   }
 
@@ -70,25 +94,29 @@ export class Scanner {
 
   async #record (kind: ScanKind, trigger: ScanTrigger): Promise<ScanSummary> {
     const { store, log } = this.#o
+    const reinitToken = kind === 'init' ? this.#pendingToken : null
+    if (kind === 'init') this.#pendingToken = null
+    const source = this.settings.current.aideConfig
     const id = store.beginScan(kind, trigger)
-    log.info({ scan: id, kind, trigger }, 'scan started')
+    log.info({ scan: id, kind, trigger, reinitToken, aideConfig: source.id }, 'scan started')
     let outcome: ScanOutcome
     try {
-      outcome = this.#closing ? emptyOutcome('Interrupted', null, 'PFIM_SCAN_INTERRUPTED', 'the agent is shutting down') : kind === 'init' ? await this.#init(id) : await this.#check(id)
+      outcome = this.#closing ? emptyOutcome('Interrupted', null, 'PFIM_SCAN_INTERRUPTED', 'the agent is shutting down') : kind === 'init' ? await this.#init(id, source) : await this.#check(id, source)
     } catch (err) {
       outcome = errored(err, kind === 'init' ? 'Error initializing the AIDE DB: ' : '')
     }
-    const summary = store.finishScan(id, outcome)
+    const onFinishing = this.#o.onFinishing
+    const summary = store.finishScan(id, outcome, onFinishing === undefined ? undefined : s => onFinishing({ summary: s, outcome, reinitToken, aideConfigId: source.id }))
     const level = outcome.condition === 'Succeeded' ? 'info' : 'warn'
     log[level]({ scan: id, kind, condition: summary.condition, added: summary.added, changed: summary.changed, removed: summary.removed, unverified: summary.unverified, error: summary.error }, 'scan finished')
     this.#o.onFinished?.(summary)
     return summary
   }
 
-  async #writeConf (): Promise<void> {
-    const { config } = this.#o.aide
+  async #writeConf (source: AideConfigSource): Promise<void> {
+    const config = source.path
     const userConf = config === null ? null : await readFile(config, 'utf8')
-    const text = renderAideConf({ paths: this.paths, userConf, source: config ?? 'the built-in u7s rules', legacyDatabaseKey: !this.#hasJson && this.#o.version.minor < 17 })
+    const text = renderAideConf({ paths: this.paths, userConf, source: config ?? 'the built-in u7s rules', legacyDatabaseKey: !this.#hasJson && this.#o.version.minor < 17, isFromCluster: source.isFromCluster })
     await mkdir(this.paths.dir, { recursive: true, mode: 0o700 })
     await writeFile(this.paths.conf, text, { mode: 0o600 })
   }
@@ -114,16 +142,18 @@ export class Scanner {
   async #keepLog (id: number, exit: AideExit): Promise<Buffer | null> {
     const warnings = otherWarnings(exit.stderr)
     if (warnings.length > 0) this.#o.log.warn({ scan: id, warnings }, 'AIDE warned')
+    // Seen with log.level debug, or when the cluster asks for it (FileIntegrity debug).
+    this.#o.log.debug({ scan: id, exitCode: exit.exitCode, stderr: exit.stderr }, 'AIDE stderr')
     const log = await readFile(this.paths.logNew).catch(() => null)
     if (log !== null && log.length > 0) await writeFile(this.paths.log, log, { mode: 0o600 })
     return log
   }
 
-  async #init (id: number): Promise<ScanOutcome> {
-    const { now, aide } = this.#o
-    await this.#writeConf()
+  async #init (id: number, source: AideConfigSource): Promise<ScanOutcome> {
+    const { now } = this.#o
+    await this.#writeConf(source)
     for (const file of [this.paths.database, this.paths.log]) {
-      if (await backupFile(file, now()) !== null) await pruneBackups(file, aide.maxBackups)
+      if (await backupFile(file, now()) !== null) await pruneBackups(file, this.settings.current.maxBackups)
     }
     await rm(this.paths.databaseNew, { force: true })
     const exit = await this.#runAide(id, '--init')
@@ -141,7 +171,7 @@ export class Scanner {
     return { ...emptyOutcome('Succeeded', 0, null, null), log, unverified: unverifiedFromStderr(exit.stderr) }
   }
 
-  async #check (id: number): Promise<ScanOutcome> {
+  async #check (id: number, source: AideConfigSource): Promise<ScanOutcome> {
     const baseline = this.#o.store.currentBaseline()
     if (baseline === null) {
       const why = existsSync(this.paths.database)
@@ -150,7 +180,7 @@ export class Scanner {
       return emptyOutcome('Errored', null, 'PFIM_BASELINE_MISSING', `${why}; run "podsec-fim reinit"`)
     }
     await verifyBaseline(this.paths.database, baseline)
-    await this.#writeConf()
+    await this.#writeConf(source)
     const exit = await this.#runAide(id, '--check')
     const result = classifyExit(exit)
     const log = await this.#keepLog(id, exit)

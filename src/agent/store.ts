@@ -159,9 +159,13 @@ export class Store {
     this.#writer().pid.run(pid, id)
   }
 
-  finishScan (id: number, outcome: ScanOutcome): ScanSummary {
+  /**
+   * Records a scan's outcome. `inTransaction` runs inside the same transaction with the finished
+   * summary (the outbox report and cursors that must commit with the scan, or not at all).
+   */
+  finishScan (id: number, outcome: ScanOutcome, inTransaction?: (scan: ScanSummary) => void): ScanSummary {
     const w = this.#writer()
-    this.#db.transaction(() => {
+    return this.#db.transaction(() => {
       w.finish.run({
         id, finishedAt: this.#now(), condition: outcome.condition, exitCode: outcome.exitCode,
         added: outcome.added, changed: outcome.changed, removed: outcome.removed, unverified: outcome.unverified.length,
@@ -169,8 +173,10 @@ export class Store {
       })
       for (const e of outcome.entries) w.entry.run(id, e.path, e.change, e.summary, JSON.stringify(e.attributes))
       for (const u of outcome.unverified) w.unverified.run(id, u.path, u.reason)
+      const scan = this.getScan(id)
+      inTransaction?.(scan)
+      return scan
     })()
-    return this.getScan(id)
   }
 
   /** Scans left 'Running' by an agent that died: returns them (with AIDE's pid, if any) after marking them Interrupted. */

@@ -28,6 +28,13 @@ export interface CommandSpec {
   readonly options?: readonly OptionSpec[]
   /** Exit code for "could not run at all", overriding the sysexits code of the error (check: 3). */
   readonly couldNotRunExit?: number
+  /** Subcommands (`check policy`); the command itself still runs when none is named. */
+  readonly subcommands?: readonly CommandSpec[]
+  /**
+   * Unknown short options reach the variadic argument unparsed, and help is `--help` only, so
+   * a Nagios plugin can take podsec's `-h <range>`-style letters.
+   */
+  readonly isPassThrough?: boolean
   /** Returns the exit code of a run that completed; errors are thrown and translated in exit-codes.ts. */
   run (ctx: CliContext, args: readonly unknown[], opts: Readonly<Record<string, unknown>>): Promise<number>
 }

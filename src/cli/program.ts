@@ -29,8 +29,9 @@ Exit codes:
 ${renderExitCodes()}
 `
 
-function addCommand (program: Command, spec: CommandSpec, invoke: Invoke): void {
-  const cmd = program.command(spec.name).description(spec.description)
+function addCommand (parent: Command, spec: CommandSpec, invoke: Invoke): void {
+  const cmd = parent.command(spec.name).description(spec.description)
+  if (spec.isPassThrough === true) cmd.helpOption('--help', 'display help for command').allowUnknownOption().allowExcessArguments()
   for (const a of spec.args ?? []) {
     const arg = new Argument(a.name, a.description)
     if (a.parse !== undefined) arg.argParser(a.parse)
@@ -48,6 +49,7 @@ function addCommand (program: Command, spec: CommandSpec, invoke: Invoke): void 
     const self = params[params.length - 1] as Command
     await invoke(spec, params.slice(0, spec.args?.length ?? 0), self.opts(), self.optsWithGlobals<GlobalOptions>())
   })
+  for (const sub of spec.subcommands ?? []) addCommand(cmd, sub, invoke)
 }
 
 export function buildProgram (out: Output, invoke: Invoke): Command {

@@ -2,7 +2,7 @@
  * What `status` shows: the agent's own view when it answers on the socket, otherwise what the state
  * database says (read-only), with the reason the rest is missing.
  */
-import type { ScanView, StatusView } from '../core/control-api.js'
+import type { AggregatorView, ScanView, StatusView } from '../core/control-api.js'
 import { isoTime } from '../core/control-api.js'
 import { isAppError } from '../core/errors.js'
 import { VERSION } from '../core/version.js'
@@ -29,7 +29,7 @@ export function liveStatus (view: StatusView, socket: string): StatusReport {
 export function storedStatus (stateDir: string, socket: string, why: string): StatusReport {
   const empty = {
     node: null, agentVersion: null, aideVersion: null, pid: null, startedAt: null, stateDir,
-    baseline: null, running: null, lastScan: null, lastCheck: null, nextCheckAt: null, totals: null, watchers: null,
+    baseline: null, running: null, lastScan: null, lastCheck: null, nextCheckAt: null, totals: null, watchers: null, aggregator: null,
   }
   const base = { isAgentRunning: false, socket, cliVersion: VERSION }
   try {
@@ -64,7 +64,24 @@ function agentPairs (r: StatusReport): Array<[string, string]> {
   ]
 }
 
-export function renderStatus (r: StatusReport): string {
+function ageText (iso: string, nowMs: number): string {
+  const s = Math.max(0, Math.round((nowMs - Date.parse(iso)) / 1000))
+  return s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`
+}
+
+/** The aggregator link: where, whether it answers, what it acknowledged, what waits, what the cluster asked. */
+export function aggregatorPairs (a: AggregatorView, nowMs: number): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [
+    ['aggregator', `${a.url}, ${a.isConnected ? 'connected' : 'not connected'}`],
+    ['last ack', a.lastAckSeq === null || a.lastAckAt === null ? 'none' : `seq ${a.lastAckSeq}, ${isoSeconds(a.lastAckAt)}`],
+    ['backlog', a.oldestAt === null ? `${a.backlog} reports` : `${a.backlog} reports, oldest ${ageText(a.oldestAt, nowMs)} old`],
+  ]
+  if (a.lastError !== null) pairs.push(['last error', `${a.lastErrorAt === null ? '' : `${isoSeconds(a.lastErrorAt)} `}${a.lastError}`])
+  pairs.push(['directive', a.directiveVersion ?? 'none'], ['holding', a.isHeld ? 'yes: checks are held off by the cluster (FileIntegrity holdoff)' : 'no'])
+  return pairs
+}
+
+export function renderStatus (r: StatusReport, nowMs = Date.now()): string {
   const b = r.baseline
   const pairs: Array<[string, string]> = [
     ...agentPairs(r),
@@ -76,6 +93,7 @@ export function renderStatus (r: StatusReport): string {
   pairs.push(['last scan', scanText(r.lastScan)], ['last check', scanText(r.lastCheck)])
   if (r.isAgentRunning) pairs.push(['next check', isoSeconds(r.nextCheckAt)])
   if (r.totals !== null) pairs.push(['scans', `${r.totals.scans} recorded, ${r.totals.failed} failed`])
+  if (r.isAgentRunning) pairs.push(...(r.aggregator === null ? [['aggregator', 'none (standalone)'] as [string, string]] : aggregatorPairs(r.aggregator, nowMs)))
   for (const p of r.problems) pairs.push(['note', p])
   return renderPairs(pairs)
 }

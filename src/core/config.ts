@@ -75,6 +75,7 @@ export const DEFINITIONS: Readonly<Record<string, Definition>> = {
   'containers.ratePerMinute': { kind: 'count', min: 1, default: () => 60, defaultText: '60', description: 'Findings per container per minute before the rest are summarized in one finding.' },
   'policy.enabled': { kind: 'bool', default: () => true, defaultText: 'true', description: 'Watch and evaluate the container trust policy (policy.json, registries.d, storage.conf, groups).' },
   'policy.homes': { kind: 'path', default: () => '/home', defaultText: '`/home`', description: 'Directory holding the users\' homes whose `~/.config/containers` is evaluated.' },
+  'policy.thresholds': { kind: 'string', default: () => '-c 100', defaultText: '`-c 100`', description: 'podsec threshold letters with Nagios ranges deciding each policy rule\'s syslog prefix and finding severity, as podsec-inotify-check-policy\'s unit passes them (`-c 100`: the rules weighted 101-107 are Critical).' },
   'syslog.enabled': { kind: 'bool', default: () => true, defaultText: 'true', description: 'Write podsec-compatible syslog lines (tags `podsec-inotify-check-*`) through `logger`.' },
   // Operations (issue 4).
   'metrics.port': { kind: 'optional-count', min: 1, default: () => null, defaultText: 'none', description: 'Also serve Prometheus metrics on this loopback TCP port (they are always on the control socket).' },
@@ -121,7 +122,7 @@ export interface AgentConfig {
     readonly burstSeconds: number
   }
   readonly containers: { readonly enabled: boolean, readonly storages: readonly string[], readonly ratePerMinute: number }
-  readonly policy: { readonly enabled: boolean, readonly homes: string }
+  readonly policy: { readonly enabled: boolean, readonly homes: string, readonly thresholds: string }
   readonly syslog: { readonly enabled: boolean }
   readonly metrics: { readonly port: number | null }
   readonly mail: {

@@ -41,6 +41,24 @@ export interface StatusView {
   readonly totals: { readonly scans: number, readonly failed: number }
   /** One entry per running watcher (audit log, container storage, policy, fast path). */
   readonly watchers: readonly WatcherHealth[]
+  /** The link to podsec-fim-aggregator; null when the agent runs standalone (no aggregator.url). */
+  readonly aggregator: AggregatorView | null
+}
+
+export interface AggregatorView {
+  readonly url: string
+  /** The last request to the aggregator got an answer it accepted. */
+  readonly isConnected: boolean
+  readonly lastAckSeq: number | null
+  readonly lastAckAt: string | null
+  /** Reports waiting in the outbox, and when the oldest was queued. */
+  readonly backlog: number
+  readonly oldestAt: string | null
+  readonly lastError: string | null
+  readonly lastErrorAt: string | null
+  /** The directive version last applied, and whether the cluster holds checks off (FileIntegrity holdoff). */
+  readonly directiveVersion: string | null
+  readonly isHeld: boolean
 }
 
 export interface WatcherHealth {

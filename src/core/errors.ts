@@ -23,6 +23,18 @@ export const ERROR_CODES = {
   PFIM_USAGE: 'the command line is invalid',
   PFIM_AUDIT_LINE_INVALID: 'a kube-apiserver audit log line is not a well-formed audit.k8s.io/v1 event (counted and skipped)',
   PFIM_PROTOCOL_INVALID: 'a protocol body (agent <-> aggregator) has a missing, unknown or mistyped field',
+  PFIM_KUBECONFIG_INVALID: 'a kubeconfig (or the in-cluster service account files) is missing, unreadable or lacks a field',
+  PFIM_KUBE_API: 'the Kubernetes API server refused or failed a request',
+  PFIM_UNAUTHENTICATED: 'a request to the aggregator carried no valid node credential',
+  PFIM_FORBIDDEN: 'a node tried to speak for another node or a resource it may not touch',
+  PFIM_METRIC_INVALID: 'a metric name, label set, bucket list or value is not valid for Prometheus (a programming error)',
+  PFIM_AGGREGATOR_CREDENTIALS: 'the aggregator credentials (certificate, key, CA, token, or the kubeconfig they come from) are missing or malformed',
+  PFIM_AGGREGATOR_UNAVAILABLE: 'the aggregator could not be reached or answered 429/5xx (retried with backoff)',
+  PFIM_AGGREGATOR_REJECTED: 'the aggregator refused the agent (HTTP 400/401/403) or answered for another node',
+  PFIM_AGENT_HELD: 'checks are held off by the cluster (FileIntegrity holdoff) until it is released',
+  PFIM_THRESHOLD_INVALID: 'a threshold (podsec letter or Nagios range such as 10:20, ~:5, @1:3) is malformed',
+  PFIM_POLICY_FILE_INVALID: 'a container policy file (policy.json, registries.d/*.yaml, storage.conf, /etc/group, /etc/passwd) is malformed; the file and JSON path or line are named',
+  PFIM_POLICY_FILE_UNREADABLE: 'a container policy file or a user\'s containers config directory cannot be read',
   PFIM_MAIL_FAILED: 'the mail transport (the sendmail program or the SMTP server) did not accept a report; the report cursor stays where it was',
   PFIM_REPORT_BUSY: 'another `podsec-fim report` of the same kind is running on this state dir',
   PFIM_CRONTAB_FAILED: 'the crontab could not be read or written (`crontab -l` / `crontab -` or the spool file)',
@@ -80,6 +92,13 @@ export class ControlError extends AppError {
     super(code, message, details)
     this.name = 'ControlError'
     this.status = details.status ?? 500
+  }
+}
+
+export class MetricError extends AppError {
+  constructor (message: string, details: ErrorDetails = {}) {
+    super('PFIM_METRIC_INVALID', message, details)
+    this.name = 'MetricError'
   }
 }
 

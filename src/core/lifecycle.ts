@@ -19,7 +19,7 @@ export const EXIT = {
 
 export function exitCodeFor (err: unknown): number {
   if (!isAppError(err)) return EXIT.SOFTWARE
-  if (err.code === 'PFIM_CONFIG_INVALID' || err.code === 'PFIM_CONFIG_UNREADABLE') return EXIT.CONFIG
+  if (err.code === 'PFIM_CONFIG_INVALID' || err.code === 'PFIM_CONFIG_UNREADABLE' || err.code === 'PFIM_AGGREGATOR_CREDENTIALS' || err.code === 'PFIM_KUBECONFIG_INVALID') return EXIT.CONFIG
   if (err.code === 'PFIM_AIDE_MISSING') return EXIT.UNAVAILABLE
   return EXIT.SOFTWARE
 }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { aidePaths, renderAideConf, reportArgs, escapeRegex, DEFAULT_RULES } from '../../src/agent/aide-conf.js'
+import { aidePaths, renderAideConf, reportArgs, escapeRegex, rewriteClusterLine, DEFAULT_RULES } from '../../src/agent/aide-conf.js'
 
 const paths = aidePaths('/var/lib/u7s-admin/.local/state/podsec-fim')
 
@@ -46,4 +46,33 @@ t.test('AIDE 0.16 gets database=, and plain reports only', async t => {
 
 t.test('regex escaping of literal paths', async t => {
   t.equal(escapeRegex('/a.b/c d/(x)+'), '/a\\.b/c\\ d/\\(x\\)\\+')
+})
+
+t.test('a FileIntegrity (FIO) config: /hostroot dropped from selection lines, verbose commented out', async t => {
+  const fio = [
+    '@@define DBDIR /hostroot/etc/kubernetes',
+    '@@define LOGDIR /hostroot/etc/kubernetes',
+    'database=file:@@{DBDIR}/aide.db.gz',
+    'verbose=5',
+    '/hostroot/boot/        CONTENT_EX',
+    '!/hostroot/etc/mtab$',
+    '=/hostroot/var/log$ PERMS',
+    '  /hostroot/root/\\..* PERMS',
+    '/hostroot CONTENT_EX',
+    '/hostrootfs/x CONTENT_EX',
+    '# /hostroot/in/a/comment',
+    '@@include /etc/shadow',
+    '  @@x_include /usr/local/bin ^.*$',
+    '',
+  ].join('\n')
+  const statePaths = aidePaths('/state')
+  const out = renderAideConf({ paths: statePaths, userConf: fio, source: 'cluster', legacyDatabaseKey: false, isFromCluster: true })
+  t.match(out, '@@define DBDIR /state/aide\n@@define LOGDIR /state/aide\n')
+  t.match(out, '# podsec-fim: replaced: database=file:@@{DBDIR}/aide.db.gz')
+  t.match(out, '# podsec-fim: not supported by AIDE 0.18 (use log_level/report_level): verbose=5')
+  t.match(out, '\n/boot/        CONTENT_EX\n!/etc/mtab$\n=/var/log$ PERMS\n  /root/\\..* PERMS\n/ CONTENT_EX\n/hostrootfs/x CONTENT_EX\n# /hostroot/in/a/comment\n')
+  t.match(out, '# podsec-fim: not allowed in a config from the cluster: @@include /etc/shadow\n# podsec-fim: not allowed in a config from the cluster:   @@x_include /usr/local/bin ^.*$\n')
+  const own = renderAideConf({ paths: statePaths, userConf: fio, source: 'file', legacyDatabaseKey: false })
+  t.match(own, '\n/hostroot/boot/        CONTENT_EX\n', 'the agent\'s own config keeps its paths')
+  t.equal(rewriteClusterLine('/hostroot/etc'), '/etc')
 })

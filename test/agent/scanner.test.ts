@@ -4,6 +4,7 @@ import { appendFileSync, chmodSync, copyFileSync, mkdirSync, existsSync, readdir
 import { gzipSync } from 'node:zlib'
 import { join } from 'node:path'
 import { Scanner } from '../../src/agent/scanner.js'
+import { ownSettings, RuntimeSettings } from '../../src/agent/runtime-settings.js'
 import { openStore } from '../../src/agent/store.js'
 import { aideVersion } from '../../src/agent/aide-process.js'
 import { makeTree, sinkLogger, treeAideConf } from '../helpers/agent.js'
@@ -18,7 +19,8 @@ async function setup (t: Test, opts: { maxBackups?: number, conf?: (tree: string
   const store = openStore(join(root, 'state', 'state.db'))
   const logs: Array<Record<string, unknown>> = []
   const scanner = new Scanner({
-    store, stateDir: join(root, 'state'), aide: { binary: 'aide', config: confPath, maxBackups: opts.maxBackups ?? 5 },
+    store, stateDir: join(root, 'state'), aide: { binary: 'aide' },
+    settings: new RuntimeSettings(ownSettings({ config: confPath, maxBackups: opts.maxBackups ?? 5, gracePeriod: 900, initialDelay: 0 })),
     version: await aideVersion('aide', PATH), path: PATH, log: sinkLogger(logs), now: Date.now,
   })
   t.teardown(async () => { await scanner.close(); store.close() })

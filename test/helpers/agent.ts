@@ -10,7 +10,7 @@ import { Writable } from 'node:stream'
 import type { Test } from 'tap'
 import { parseConfig, type AgentConfig } from '../../src/core/config.js'
 import { createLogger } from '../../src/core/log.js'
-import { startDaemon, type Daemon } from '../../src/agent/daemon.js'
+import { startDaemon, type Daemon, type DaemonDeps } from '../../src/agent/daemon.js'
 
 export interface AgentFixture {
   readonly root: string
@@ -56,7 +56,7 @@ export function sinkLogger (logs: Array<Record<string, unknown>>) {
   return createLogger({ level: 'debug', name: 'test-agent', destination: stream })
 }
 
-export async function startAgent (t: Test, opts: { overrides?: Record<string, unknown>, files?: Record<string, string>, aideConf?: string } = {}): Promise<AgentFixture> {
+export async function startAgent (t: Test, opts: { overrides?: Record<string, unknown>, files?: Record<string, string>, aideConf?: string, deps?: Partial<DaemonDeps> } = {}): Promise<AgentFixture> {
   // Unix socket paths are limited to 108 bytes; tap's testdirs can be longer.
   const root = mkdtempSync(join(tmpdir(), 'pfim-'))
   const tree = makeTree(root, opts.files)
@@ -68,8 +68,10 @@ export async function startAgent (t: Test, opts: { overrides?: Record<string, un
     stateDir: join(root, 'state'),
     socketPath: join(root, 'run', 'agent.sock'),
     aide: { config: confPath, gracePeriod: 3600, initialDelay: 3600 },
+    // The host's /etc/containers and /home are not the test's business; policy tests enable it with their own roots.
+    policy: { enabled: false },
   }, { HOME: root }, opts.overrides)
-  const daemon = await startDaemon(config, { log: sinkLogger(logs), now: Date.now, path: process.env.PATH ?? '/usr/bin:/bin', pid: process.pid })
+  const daemon = await startDaemon(config, { log: sinkLogger(logs), now: Date.now, path: process.env.PATH ?? '/usr/bin:/bin', pid: process.pid, ...opts.deps })
   const fixture: AgentFixture = {
     root, tree, config, logs, daemon,
     async close () {

@@ -9,6 +9,7 @@ import { requestScan } from '../control-client.js'
 import { EXIT } from '../exit-codes.js'
 import { scanPairs } from '../scan-text.js'
 import { renderPairs } from '../table.js'
+import { checkPolicy } from './check-policy.js'
 
 export function exitForCheck (scan: ScanView): number {
   if (scan.condition === 'Succeeded') return EXIT.OK
@@ -20,8 +21,10 @@ export const check: CommandSpec = {
   name: 'check',
   description: 'Run a full AIDE check on the agent now and wait for the result (minutes on a real node; a scan already running finishes first).',
   example: 'nsenter_u7s podsec-fim check',
-  exits: [[0, 'Succeeded: no differences'], [1, 'Failed: files differ from the baseline'], [2, 'Errored or Interrupted'], [3, 'could not run: no agent listening, bad config, the agent refused'], [64, 'usage error']],
+  exits: [[0, 'Succeeded: no differences'], [1, 'Failed: files differ from the baseline'], [2, 'Errored or Interrupted'], [3, 'could not run: no agent listening, bad config, the agent refused, checks held off by the cluster (holdoff)'], [64, 'usage error']],
   couldNotRunExit: EXIT.NOT_RUNNING,
+  // `check policy` is a subcommand so `check` alone keeps running the AIDE check.
+  subcommands: [checkPolicy],
   async run (ctx) {
     const socket = ctx.socketPath()
     ctx.out.note('running check...')

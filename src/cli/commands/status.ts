@@ -16,7 +16,7 @@ async function readStatus (stateDir: () => string, socket: string): Promise<Stat
 
 export const status: CommandSpec = {
   name: 'status',
-  description: 'Show the agent: node, versions, baseline, running scan, last scan and last check with their counts, next check. When no agent listens, says so and shows what the state database holds.',
+  description: 'Show the agent: node, versions, baseline, running scan, last scan and last check with their counts, next check, and the aggregator link (connected, last ack, backlog, last error, directive, holdoff). When no agent listens, says so and shows what the state database holds.',
   example: 'nsenter_u7s podsec-fim status',
   exits: [[0, 'the agent answered'], [3, 'the agent is not running (what the state database holds is still shown)'], [78, 'bad config']],
   async run (ctx) {

@@ -6,6 +6,9 @@ import { join } from 'node:path'
 import { VERSION } from '../../../src/core/version.js'
 import { startAgent } from '../../helpers/agent.js'
 import { agentArgs, runCli } from '../run-cli.js'
+import { realSleep } from '../../../src/agent/backoff.js'
+import { makePki, protocolStubServer } from '../../helpers/protocol-stub.js'
+import { until } from '../../helpers/until.js'
 
 t.test('with the agent running', async t => {
   const agent = await startAgent(t)
@@ -63,4 +66,46 @@ t.test('with no agent and no state database, both reasons are shown (exit 3)', a
   t.match(r.stdout, /^agent: +not running$/m)
   t.match(r.stdout, /^baseline: +none$/m)
   t.match(r.stdout, `no state database at ${join(root, 'state', 'state.db')}`)
+})
+
+t.test('with an aggregator: connected, last ack, backlog and its age, last error, directive, holdoff', async t => {
+  // protocolStubServer stands in for podsec-fim-aggregator (written in a parallel branch) in this unit test.
+  const pki = await makePki(t.testdir())
+  const stub = await protocolStubServer(t, { pki })
+  const client = await pki.client('system:node:node-a')
+  const agent = await startAgent(t, {
+    overrides: { 'aggregator.url': stub.url, 'aggregator.caFile': pki.caFile, 'aggregator.certFile': client.certFile, 'aggregator.keyFile': client.keyFile, 'aggregator.pollSeconds': 2 },
+    deps: { aggregatorRetry: { backoff: { baseMs: 10, maxMs: 50, random: () => 0.5 }, sleep: realSleep } },
+  })
+  await agent.daemon.scanner.idle()
+  await until('delivered', () => agent.daemon.reporting?.view().backlog === 0 && stub.applied.length >= 2)
+  const args = agentArgs(agent.config)
+  const ok = JSON.parse((await runCli([...args, '--json', 'status'])).stdout) as Record<string, unknown>
+  const lastSeq = stub.applied.at(-1)?.seq
+  t.match(ok, { aggregator: { url: stub.url, isConnected: true, lastAckSeq: lastSeq, lastAckAt: /Z$/, backlog: 0, oldestAt: null, lastError: null, directiveVersion: null, isHeld: false } })
+
+  stub.failReports.push(...Array<number>(100_000).fill(503))
+  stub.setDirective({ version: 'v7', fileIntegrity: null, debug: false, aideConfig: null, holdoff: true, reinitToken: null })
+  await until('held', () => agent.daemon.status().aggregator?.isHeld)
+  await runCli([...args, 'reinit'])
+  await until('a failed delivery', () => agent.daemon.status().aggregator?.lastError)
+  const r = await runCli([...args, 'status'])
+  t.equal(r.exitCode, 0, r.stderr)
+  t.match(r.stdout, new RegExp(`^aggregator: +${stub.url.replace(/[.]/g, '\\.')}, not connected$`, 'm'))
+  t.match(r.stdout, new RegExp(`^last ack: +seq ${String(lastSeq)}, \\S+Z$`, 'm'))
+  t.match(r.stdout, /^backlog: +[1-9]\d* reports, oldest \d+ s old$/m)
+  t.match(r.stdout, /^last error: +\S+Z POST https:\/\/127\.0\.0\.1:\d+\/v1\/reports answered 503/m)
+  t.match(r.stdout, /^directive: +v7$/m)
+  t.match(r.stdout, /^holding: +yes: checks are held off by the cluster/m)
+  const check = await runCli([...args, 'check'])
+  t.equal(check.exitCode, 3, 'a held check could not run')
+  t.match(check.stderr, /held off by the cluster.*\(PFIM_AGENT_HELD\)/)
+  const json = JSON.parse((await runCli([...args, '--json', 'status'])).stdout) as { aggregator: { backlog: number } }
+  t.ok(json.aggregator.backlog >= 1)
+})
+
+t.test('a standalone agent says so', async t => {
+  const agent = await startAgent(t)
+  const r = await runCli([...agentArgs(agent.config), 'status'])
+  t.match(r.stdout, /^aggregator: +none \(standalone\)$/m)
 })
