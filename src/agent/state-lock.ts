@@ -20,8 +20,11 @@ export interface StateLock {
   release (): void
 }
 
-export function lockStateDir (stateDir: string, pid: number): StateLock {
-  const file = join(stateDir, 'agent.lock')
+/**
+ * Takes the pid lock `file` for `pid`; a lock whose owner is gone is taken over. Returns the lock,
+ * or the pid of the live process that holds it.
+ */
+export function tryPidLock (file: string, pid: number): StateLock | { readonly owner: number } {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(file, 'wx', 0o600)
@@ -31,11 +34,16 @@ export function lockStateDir (stateDir: string, pid: number): StateLock {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       const owner = Number.parseInt(readFileSync(file, 'utf8'), 10)
-      if (Number.isInteger(owner) && owner !== pid && isAlive(owner)) {
-        throw new StoreError('PFIM_STORE_FAILED', `state dir ${stateDir} is in use by another agent (pid ${owner})`, { where: file })
-      }
+      if (Number.isInteger(owner) && owner !== pid && isAlive(owner)) return { owner }
       rmSync(file, { force: true })
     }
   }
-  throw new StoreError('PFIM_STORE_FAILED', `cannot lock state dir ${stateDir}`, { where: file })
+  throw new StoreError('PFIM_STORE_FAILED', `cannot take the lock ${file}`, { where: file })
+}
+
+export function lockStateDir (stateDir: string, pid: number): StateLock {
+  const file = join(stateDir, 'agent.lock')
+  const lock = tryPidLock(file, pid)
+  if ('owner' in lock) throw new StoreError('PFIM_STORE_FAILED', `state dir ${stateDir} is in use by another agent (pid ${lock.owner})`, { where: file })
+  return lock
 }

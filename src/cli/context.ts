@@ -19,14 +19,19 @@ export interface GlobalOptions {
 export class CliContext {
   readonly out: Output
   readonly isJson: boolean
+  /** This process, for pid locks; the clock, for report times and windows. */
+  readonly pid: number
+  readonly now: () => number
   readonly #env: Env
   readonly #cwd: string
   readonly #globals: GlobalOptions
   #config: AgentConfig | undefined
 
-  constructor (opts: { out: Output, env: Env, cwd: string, globals: GlobalOptions }) {
+  constructor (opts: { out: Output, env: Env, cwd: string, globals: GlobalOptions, pid: number, now?: () => number }) {
     this.out = opts.out
     this.isJson = opts.globals.json === true
+    this.pid = opts.pid
+    this.now = opts.now ?? Date.now
     this.#env = opts.env
     this.#cwd = opts.cwd
     this.#globals = opts.globals

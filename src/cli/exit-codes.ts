@@ -15,6 +15,8 @@ export const EXIT = {
   NO_PERMISSION: 77,
   UNAVAILABLE: 69,
   SOFTWARE: 70,
+  CANT_CREATE: 73,
+  TEMPFAIL: 75,
   CONFIG: 78,
 } as const
 
@@ -27,6 +29,8 @@ export const EXIT_HELP: ReadonlyArray<readonly [number, string]> = [
   [EXIT.NO_INPUT, 'no state database yet, no scan with that id, or its log is gone'],
   [EXIT.UNAVAILABLE, 'no agent is listening on the control socket (reinit, metrics)'],
   [EXIT.SOFTWARE, 'internal error, or the agent refused the request'],
+  [EXIT.CANT_CREATE, 'crontab: the crontab could not be read or written'],
+  [EXIT.TEMPFAIL, 'report: the MTA did not accept the mail, or another report is running (try again later)'],
   [EXIT.NO_PERMISSION, 'this user may not read the state database (run as the agent\'s user)'],
   [EXIT.CONFIG, 'the agent config file is unreadable or invalid'],
 ]
@@ -40,6 +44,9 @@ const BY_CODE: Partial<Record<ErrorCode, number>> = {
   PFIM_AGENT_UNREACHABLE: EXIT.UNAVAILABLE,
   PFIM_CONFIG_INVALID: EXIT.CONFIG,
   PFIM_CONFIG_UNREADABLE: EXIT.CONFIG,
+  PFIM_CRONTAB_FAILED: EXIT.CANT_CREATE,
+  PFIM_MAIL_FAILED: EXIT.TEMPFAIL,
+  PFIM_REPORT_BUSY: EXIT.TEMPFAIL,
 }
 
 export interface Failure {

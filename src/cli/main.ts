@@ -12,7 +12,7 @@ export default async function main (proc: NodeJS.Process): Promise<void> {
   let isJson = false
   const program = buildProgram(out, async (spec, args, opts, globals) => {
     current = spec
-    const ctx = new CliContext({ out, env: proc.env, cwd: proc.cwd(), globals })
+    const ctx = new CliContext({ out, env: proc.env, cwd: proc.cwd(), globals, pid: proc.pid })
     isJson = ctx.isJson
     exitCode = await spec.run(ctx, args, opts)
   })

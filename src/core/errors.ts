@@ -37,6 +37,9 @@ export const ERROR_CODES = {
   PFIM_POLICY_FILE_INVALID: 'a container policy file (policy.json, registries.d/*.yaml, storage.conf, /etc/group, /etc/passwd) is malformed; the file and JSON path or line are named',
   PFIM_POLICY_FILE_UNREADABLE: 'a container policy file or a user\'s containers config directory cannot be read',
   PFIM_CONTAINER_STORAGE_INVALID: 'a containers/storage file (containers.json, layers.json) is malformed or names a bad id; the last good mapping is kept',
+  PFIM_MAIL_FAILED: 'the mail transport (the sendmail program or the SMTP server) did not accept a report; the report cursor stays where it was',
+  PFIM_REPORT_BUSY: 'another `podsec-fim report` of the same kind is running on this state dir',
+  PFIM_CRONTAB_FAILED: 'the crontab could not be read or written (`crontab -l` / `crontab -` or the spool file)',
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES
@@ -98,6 +101,13 @@ export class MetricError extends AppError {
   constructor (message: string, details: ErrorDetails = {}) {
     super('PFIM_METRIC_INVALID', message, details)
     this.name = 'MetricError'
+  }
+}
+
+export class MailError extends AppError {
+  constructor (message: string, details: ErrorDetails = {}) {
+    super('PFIM_MAIL_FAILED', message, details)
+    this.name = 'MailError'
   }
 }
 

@@ -65,3 +65,10 @@ t.test('another user gets "run as the agent\'s user", not "no state database"', 
   t.equal(r.status, 77)
   t.match(r.stderr, `cannot read the state database ${join(dir, 'state.db')} (EACCES): run podsec-fim as the agent's user`)
 })
+
+t.test('the built CLI finds the shipped crontabs/podsec-fim (crontab install as a real process)', async t => {
+  const spool = join(t.testdir(), 'root')
+  const r = run(['crontab', 'install', '--spool', spool])
+  t.equal(r.status, 0, r.stderr)
+  t.match(r.stdout, 'machinectl -q shell u7s-admin@ /usr/bin/podsec-fim report --mail --quiet')
+})

@@ -14,6 +14,9 @@ const SPECIAL: Partial<Record<ErrorCode, number>> = {
   PFIM_STORE_DENIED: 77,
   PFIM_AGENT_UNREACHABLE: 69,
   PFIM_USAGE: 64,
+  PFIM_CRONTAB_FAILED: 73,
+  PFIM_MAIL_FAILED: 75,
+  PFIM_REPORT_BUSY: 75,
 }
 
 t.test('every error code maps to its exit code, with the code in the message', async t => {

@@ -10,9 +10,9 @@ t.test('--help lists every command and every exit code, with an nsenter_u7s exam
   const r = await runCli(['--help'])
   t.equal(r.exitCode, 0)
   t.equal(r.stderr, '')
-  for (const c of ['status', 'scans', 'scan <id>', 'log <id>', 'check', 'reinit']) t.match(r.stdout, new RegExp(`^  ${c} `, 'm'), c)
+  for (const c of ['status', 'scans', 'scan <id>', 'log <id>', 'check', 'reinit', 'report \\[options\\]', 'crontab \\[options\\] <action>']) t.match(r.stdout, new RegExp(`^  ${c} `, 'm'), c)
   t.match(r.stdout, 'nsenter_u7s podsec-fim status')
-  for (const code of [0, 1, 2, 3, 64, 66, 69, 70, 78]) t.match(r.stdout, new RegExp(`^ +${code}  \\S`, 'm'), `exit code ${code}`)
+  for (const code of [0, 1, 2, 3, 64, 66, 69, 70, 73, 75, 78]) t.match(r.stdout, new RegExp(`^ +${code}  \\S`, 'm'), `exit code ${code}`)
   for (const o of ['--config <file>', '--state-dir <dir>', '--socket <path>', '--json']) t.match(r.stdout, o)
 })
 
@@ -23,7 +23,8 @@ t.test('each command\'s help has its description, an example and its exit codes'
       t.equal(r.exitCode, 0, args.join(' '))
       t.match(r.stdout, `Usage: podsec-fim ${spec.name}`)
       t.match(r.stdout, spec.description.slice(0, 30))
-      t.match(r.stdout, new RegExp(`Example:\\n  nsenter_u7s podsec-fim ${spec.name}\\b`))
+      // Inside the namespace as u7s-admin, or (report, crontab) on the host: see README "Operations".
+      t.match(r.stdout, new RegExp(`Example:\\n  (nsenter_u7s |machinectl -q shell u7s-admin@ /usr/bin/)?podsec-fim ${spec.name}\\b`))
       t.match(r.stdout, /Exit codes:\n +0  \S/)
     }
   }

@@ -31,6 +31,7 @@ export async function runCli (args: readonly string[], opts: { env?: Record<stri
     argv: ['/usr/bin/node', '/usr/bin/podsec-fim', ...args],
     env: opts.env ?? { HOME: '/nonexistent-home', PATH: '/usr/bin:/bin' },
     cwd: () => opts.cwd ?? '/',
+    pid: process.pid,
     stdout,
     stderr,
     exitCode: undefined as number | undefined,

@@ -1,0 +1,122 @@
+/**
+ * The real MTA for mail tests: Debian's exim4 (installed local-only by .ci/deps.sh), its
+ * /usr/sbin/sendmail, and the mailbox /var/mail/pfim-mail of the test user deps.sh creates.
+ * Messages are found by a marker unique to the test run, so earlier runs' mail in the same
+ * mailbox never matches. For SMTP, a second exim daemon of our own listens on a loopback port
+ * for the duration of a test and is stopped by its pid.
+ */
+import { spawn, execFileSync } from 'node:child_process'
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs'
+import { createConnection, createServer } from 'node:net'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import type { Test } from 'tap'
+
+export const SENDMAIL = '/usr/sbin/sendmail'
+export const MAIL_USER = 'pfim-mail'
+export const MAILBOX = `/var/mail/${MAIL_USER}`
+const EXIM = '/usr/sbin/exim4'
+
+/** Fails the test run loudly when the MTA or the test user is missing: never a silent skip. */
+export function requireMta (): void {
+  for (const file of [SENDMAIL, EXIM]) {
+    try {
+      accessSync(file, constants.X_OK)
+    } catch {
+      throw new Error(`${file} is missing: the mail tests need a local MTA; run .ci/deps.sh as root (installs exim4-daemon-light)`)
+    }
+  }
+  try {
+    execFileSync('id', ['-u', MAIL_USER], { stdio: 'ignore' })
+  } catch {
+    throw new Error(`user ${MAIL_USER} is missing: run .ci/deps.sh as root (creates the mail test user)`)
+  }
+}
+
+/** A name no earlier run used: node names and subjects carry it. */
+export function uniqueMarker (prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`
+}
+
+export interface Delivered {
+  readonly headers: ReadonlyMap<string, string>
+  readonly body: string
+  readonly raw: string
+}
+
+function decodeQuotedPrintable (text: string): string {
+  const bytes = text.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)))
+  return Buffer.from(bytes, 'latin1').toString('utf8')
+}
+
+function parseMessage (raw: string): Delivered {
+  const split = raw.indexOf('\n\n')
+  const head = raw.slice(0, split).replace(/\n[ \t]+/g, ' ')
+  const headers = new Map<string, string>()
+  for (const line of head.split('\n').slice(1)) {
+    const colon = line.indexOf(':')
+    if (colon > 0) headers.set(line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim())
+  }
+  // mbox: a body line starting with "From " was written as ">From ", and a blank line ends each message.
+  const encoded = raw.slice(split + 2).replace(/\n\n$/, '\n').replace(/^>From /gm, 'From ')
+  const isQp = (headers.get('content-transfer-encoding') ?? '').toLowerCase() === 'quoted-printable'
+  return { headers, body: isQp ? decodeQuotedPrintable(encoded) : encoded, raw }
+}
+
+/** Messages in the mailbox whose raw text contains `marker`. */
+export function delivered (marker: string): Delivered[] {
+  if (!existsSync(MAILBOX)) return []
+  return readFileSync(MAILBOX, 'utf8').split(/^(?=From \S+ )/m).filter(m => m.includes(marker)).map(parseMessage)
+}
+
+/** Polls the mailbox until `count` messages with the marker arrived (exim delivers in the background). */
+export async function waitForMail (marker: string, count = 1, timeoutMs = 60_000): Promise<Delivered[]> {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    const found = delivered(marker)
+    if (found.length >= count) return found
+    if (Date.now() > until) throw new Error(`no ${count} message(s) with ${marker} in ${MAILBOX} after ${timeoutMs} ms (see /var/log/exim4/mainlog)`)
+    await new Promise(resolve => setTimeout(resolve, 200))
+  }
+}
+
+export async function freePort (): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.on('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+async function waitForPort (port: number, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    const isOpen = await new Promise<boolean>(resolve => {
+      const s = createConnection({ port, host: '127.0.0.1' }, () => { s.destroy(); resolve(true) })
+      s.on('error', () => resolve(false))
+    })
+    if (isOpen) return
+    if (Date.now() > until) throw new Error(`exim did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`)
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+}
+
+/**
+ * exim itself as an SMTP server on a loopback port (Debian's config: local delivery, STARTTLS
+ * with its self-signed certificate). Stopped by its pid at the end of the test.
+ */
+export async function startSmtpServer (t: Test): Promise<{ port: number }> {
+  const port = await freePort()
+  const dir = t.testdir()
+  const child = spawn(EXIM, ['-bdf', '-oX', `<; 127.0.0.1.${port}`, '-oP', join(dir, 'exim.pid')], { stdio: 'ignore' })
+  const exited = new Promise(resolve => child.once('exit', resolve))
+  t.teardown(async () => {
+    child.kill('SIGTERM')
+    await exited
+  })
+  await waitForPort(port, 30_000)
+  return { port }
+}
