@@ -30,7 +30,7 @@ bench: build
 	npm run bench
 
 install:
-	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SYSCONFDIR="$(SYSCONFDIR)" bash .ci/install.sh install
+	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SYSCONFDIR="$(SYSCONFDIR)" CRONTAB_SPOOL="$(CRONTAB_SPOOL)" bash .ci/install.sh install
 
 uninstall:
-	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SYSCONFDIR="$(SYSCONFDIR)" bash .ci/install.sh uninstall
+	DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" SYSCONFDIR="$(SYSCONFDIR)" CRONTAB_SPOOL="$(CRONTAB_SPOOL)" bash .ci/install.sh uninstall

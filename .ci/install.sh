@@ -121,6 +121,20 @@ remove_stale () {
   done < "$D$MANIFEST"
 }
 
+# Root's crontab, the podsec way: our lines appended when absent, exactly they removed on uninstall
+# (podsec-fim crontab install|remove). CRONTAB_SPOOL=<file> edits that spool file under DESTDIR
+# instead; a staged install (DESTDIR set) without it, or a non-root one, leaves crontabs alone.
+root_crontab () {
+  local action="$1" args=()
+  if [ -n "${CRONTAB_SPOOL:-}" ]; then
+    args=(--spool "$D$CRONTAB_SPOOL")
+  elif [ -n "$D" ] || [ "$(id -u)" != 0 ]; then
+    return 0
+  fi
+  "$D$PREFIX/bin/podsec-fim" crontab "$action" --lines "$D$SYSCONFDIR/podsec/crontabs/podsec-fim" "${args[@]}" ||
+    { note "could not $action the report lines in root's crontab"; exit 73; }
+}
+
 do_install () {
   [ -f dist/cli/main.js ] && [ -f dist/agent/main.js ] || { note "dist/ is not built: run make build first"; exit 66; }
   install -d -m 0755 "$D$PREFIX/lib"
@@ -154,12 +168,14 @@ do_install () {
   [ -d "$D$LIB" ] && mv "$D$LIB" "$D$LIB.old"
   mv "$STAGE" "$D$LIB"
   rm -rf "$D$LIB.old"
+  root_crontab install
   note "installed $(node -p 'require("./package.json").version') under $D$PREFIX"
   [ -n "$D" ] || note "next: systemctl --user -M u7s-admin@ daemon-reload && systemctl --user -M u7s-admin@ enable --now podsec-fim-agent.service"
 }
 
 do_uninstall () {
   [ -f "$D$MANIFEST" ] || { note "nothing to uninstall: no $D$MANIFEST"; exit 0; }
+  [ -f "$D$SYSCONFDIR/podsec/crontabs/podsec-fim" ] && root_crontab remove
   local kind path
   while read -r kind path; do
     case "$kind" in

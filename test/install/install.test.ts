@@ -99,6 +99,22 @@ t.test('make install puts the package under DESTDIR; the installed CLI runs from
   t.same(listFiles(dest), [], 'uninstall leaves no file behind')
 })
 
+t.test("install adds the report lines to root's crontab when absent; uninstall removes exactly them", async t => {
+  const dest = tempDir(t, 'pfim-dest-')
+  const spool = join(dest, 'var/spool/cron/crontabs/root')
+  mkdirSync(join(spool, '..'), { recursive: true })
+  writeFileSync(spool, '0 3 * * * /usr/sbin/logrotate /etc/logrotate.conf\n')
+  const vars = { DESTDIR: dest, CRONTAB_SPOOL: '/var/spool/cron/crontabs/root' }
+  t.equal(make('install', vars).status, 0)
+  t.equal(make('install', vars).status, 0, 'installing again (an upgrade)')
+  const lines = readFileSync(spool, 'utf8').split('\n')
+  t.equal(lines.filter(l => l.includes('podsec-fim report --mail')).length, 1, 'the 10-minute report, once')
+  t.equal(lines.filter(l => l.includes('report --digest --mail')).length, 1, 'the daily digest, once')
+  t.ok(lines.includes('0 3 * * * /usr/sbin/logrotate /etc/logrotate.conf'), "root's own line is kept")
+  t.equal(make('uninstall', vars).status, 0)
+  t.equal(readFileSync(spool, 'utf8'), '0 3 * * * /usr/sbin/logrotate /etc/logrotate.conf\n', 'exactly our lines are gone')
+})
+
 t.test('configuration is never overwritten once edited, and survives uninstall', async t => {
   const dest = tempDir(t, 'pfim-dest-')
   const src = sourceCopy(t)
