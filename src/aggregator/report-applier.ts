@@ -14,6 +14,7 @@ import type { FioMetrics } from './fio-metrics.js'
 import { nodeStatusName, OUR_KEYS } from './fio-names.js'
 import { isAlreadyExists, NODESTATUSES, updateWithRetry, type KubeClient } from './kube-client.js'
 import { appliedSeq, isNewFailureOrTransition, mergeResult, newNodeStatus, scanResult, type NodeStatusObject, type ScanResult } from './node-status.js'
+import type { HeartbeatSeen } from './node-table.js'
 import { failedConfigMap, writeFailedConfigMap } from './result-configmap.js'
 
 export interface ApplierDeps {
@@ -44,6 +45,8 @@ function sameState (current: NodeStatusObject, result: ScanResult, annotations: 
 
 export class ReportApplier {
   readonly #chains = new Map<string, Promise<unknown>>()
+  /** The last heartbeat each node sent to this replica (backlog for `podsec-fim top`); memory only. */
+  readonly heartbeats = new Map<string, HeartbeatSeen>()
 
   constructor (private readonly d: ApplierDeps) {}
 
@@ -159,6 +162,7 @@ export class ReportApplier {
 
   /** The agent's state goes on its node status, written only when it changed (read fresh: caches lag). */
   async #heartbeat (t: Target, p: HeartbeatPayload): Promise<void> {
+    this.heartbeats.set(t.node, { backlog: p.backlog, at: new Date(this.d.now()).toISOString() })
     const ref = { ...NODESTATUSES, namespace: t.ref.namespace, name: nodeStatusName(t.ref.name, t.node) }
     const status = await this.d.kube.find<NodeStatusObject>(ref)
     const changed = status !== null && status.metadata.annotations?.[OUR_KEYS.agentState] !== p.state

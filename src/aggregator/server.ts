@@ -15,6 +15,7 @@ import type { ClusterCache } from './cluster-cache.js'
 import { buildDirective } from './directive-builder.js'
 import type { FioMetrics } from './fio-metrics.js'
 import { IdentityError, type NodeAuthenticator } from './node-identity.js'
+import { nodeTable } from './node-table.js'
 import type { ReportApplier } from './report-applier.js'
 
 const MAX_BODY = 48 * 1024 * 1024
@@ -87,6 +88,10 @@ export class AggregatorServer {
     if (req.method === 'GET' && url.pathname === '/metrics') return send(res, 200, this.d.metrics.registry.render(), EXPOSITION_CONTENT_TYPE)
     if (url.pathname === PROTOCOL_PATHS.reports && req.method === 'POST') return await this.#reports(req, res)
     if (url.pathname === PROTOCOL_PATHS.directives && req.method === 'GET') return await this.#directives(req, res, url)
+    if (url.pathname === PROTOCOL_PATHS.nodes && req.method === 'GET') {
+      const node = await this.d.auth.authenticate(req)
+      return send(res, 200, { node, nodes: nodeTable(this.d.cache.snapshot, this.d.applier.heartbeats) })
+    }
     throw new HttpError(404, 'PFIM_USAGE', `no ${req.method ?? ''} ${url.pathname}`)
   }
 

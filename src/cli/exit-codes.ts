@@ -27,12 +27,12 @@ export const EXIT_HELP: ReadonlyArray<readonly [number, string]> = [
   [EXIT.NOT_RUNNING, 'check: could not run (no agent, bad config, ...); status: the agent is not running'],
   [EXIT.USAGE, 'usage error (unknown command or option, bad argument)'],
   [EXIT.NO_INPUT, 'no state database yet, no scan with that id, or its log is gone'],
-  [EXIT.UNAVAILABLE, 'no agent is listening on the control socket (reinit, metrics)'],
+  [EXIT.UNAVAILABLE, 'no agent is listening on the control socket (reinit, metrics); top: the aggregator cannot be reached'],
   [EXIT.SOFTWARE, 'internal error, or the agent refused the request'],
   [EXIT.CANT_CREATE, 'crontab: the crontab could not be read or written'],
   [EXIT.TEMPFAIL, 'report: the MTA did not accept the mail, or another report is running (try again later)'],
-  [EXIT.NO_PERMISSION, 'this user may not read the state database (run as the agent\'s user)'],
-  [EXIT.CONFIG, 'the agent config file is unreadable or invalid'],
+  [EXIT.NO_PERMISSION, 'this user may not read the state database (run as the agent\'s user); top: the aggregator refused the credentials'],
+  [EXIT.CONFIG, 'the agent config file is unreadable or invalid (top: also no aggregator.url, or unusable credentials)'],
 ]
 
 const BY_CODE: Partial<Record<ErrorCode, number>> = {
@@ -42,6 +42,10 @@ const BY_CODE: Partial<Record<ErrorCode, number>> = {
   PFIM_LOG_NOT_FOUND: EXIT.NO_INPUT,
   PFIM_STORE_DENIED: EXIT.NO_PERMISSION,
   PFIM_AGENT_UNREACHABLE: EXIT.UNAVAILABLE,
+  PFIM_AGGREGATOR_UNAVAILABLE: EXIT.UNAVAILABLE,
+  PFIM_AGGREGATOR_REJECTED: EXIT.NO_PERMISSION,
+  PFIM_AGGREGATOR_CREDENTIALS: EXIT.CONFIG,
+  PFIM_KUBECONFIG_INVALID: EXIT.CONFIG,
   PFIM_CONFIG_INVALID: EXIT.CONFIG,
   PFIM_CONFIG_UNREADABLE: EXIT.CONFIG,
   PFIM_CRONTAB_FAILED: EXIT.CANT_CREATE,

@@ -14,12 +14,13 @@ import { report } from './commands/report.js'
 import { scan } from './commands/scan.js'
 import { scans } from './commands/scans.js'
 import { status } from './commands/status.js'
+import { top } from './commands/top.js'
 import type { CommandSpec } from './command-spec.js'
 import { DEFAULT_CONFIG, type GlobalOptions } from './context.js'
 import { renderExitCodes } from './exit-codes.js'
 import type { Output } from './output.js'
 
-export const COMMANDS: readonly CommandSpec[] = [status, scans, scan, log, check, reinit, findings, report, metrics, crontab]
+export const COMMANDS: readonly CommandSpec[] = [status, scans, scan, log, check, reinit, findings, report, metrics, top, crontab]
 
 export type Invoke = (spec: CommandSpec, args: unknown[], opts: Record<string, unknown>, globals: GlobalOptions) => Promise<void>
 

@@ -4,6 +4,7 @@
  * wrong types are rejected (HTTP 400) with the offending field named.
  *
  *   POST /v1/reports        ReportBatch  -> Ack          (agent pushes its outbox, oldest first)
+ *   GET  /v1/nodes                       -> NodeTable  (every node's state, for `podsec-fim top`)
  *   GET  /v1/directives?after=<version>&waitSeconds=<n>
  *                                        -> DirectiveResponse (long-poll: answers when the
  *                                           directive differs from `after`, or after n seconds)
@@ -13,7 +14,7 @@
  */
 import { arrayOf, bool, int, nullable, object, oneOf, optional, record, str, SchemaError, type Check } from './schema.js'
 
-export const PROTOCOL_PATHS = { reports: '/v1/reports', directives: '/v1/directives' } as const
+export const PROTOCOL_PATHS = { reports: '/v1/reports', directives: '/v1/directives', nodes: '/v1/nodes' } as const
 
 /** A Kubernetes node name (DNS subdomain). */
 const nodeName = str({ max: 253, pattern: /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/ })
@@ -124,6 +125,24 @@ export type Directive = ReturnType<typeof checkDirective>
 
 export const checkDirectiveResponse = object({ node: nodeName, directive: checkDirective })
 export type DirectiveResponse = ReturnType<typeof checkDirectiveResponse>
+
+const nodeRow = object({
+  node: nodeName,
+  fileIntegrity: nullable(str({ max: 253 })),
+  condition: nullable(oneOf('Succeeded', 'Failed', 'Errored')),
+  lastProbeTime: nullable(time),
+  filesAdded: count,
+  filesChanged: count,
+  filesRemoved: count,
+  agentState: nullable(str({ max: 32 })),
+  /** Reports the agent still had to deliver at its last heartbeat to this replica; null: not heard yet. */
+  backlog: nullable(count),
+  lastHeartbeatAt: nullable(time),
+})
+
+/** `node` is the caller (as in every answer); `nodes` the cluster, sorted by name. */
+export const checkNodeTable = object({ node: nodeName, nodes: arrayOf(nodeRow, 100_000) })
+export type NodeTable = ReturnType<typeof checkNodeTable>
 
 /** Parses JSON text and validates it; both failures are SchemaErrors (HTTP 400). */
 export function parseBody<T> (text: string, check: Check<T>): T {

@@ -17,6 +17,10 @@ const SPECIAL: Partial<Record<ErrorCode, number>> = {
   PFIM_CRONTAB_FAILED: 73,
   PFIM_MAIL_FAILED: 75,
   PFIM_REPORT_BUSY: 75,
+  PFIM_AGGREGATOR_UNAVAILABLE: 69,
+  PFIM_AGGREGATOR_REJECTED: 77,
+  PFIM_AGGREGATOR_CREDENTIALS: 78,
+  PFIM_KUBECONFIG_INVALID: 78,
 }
 
 t.test('every error code maps to its exit code, with the code in the message', async t => {
