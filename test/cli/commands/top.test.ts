@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- the JSON of --json is untyped here; the assertions check its shape */
 // `podsec-fim top` against the real aggregator and API server, authenticated as a node.
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
