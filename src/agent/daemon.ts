@@ -87,7 +87,11 @@ export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promi
     const settings = new RuntimeSettings(ownSettings(config.aide))
     const reporting = await startReporting(config, deps, store, settings, version.text)
     let fastPath: FastPathWatcher | null = null
-    const onFinished = (s: ScanSummary): void => { prune(); if (s.kind === 'init' && s.condition === 'Succeeded') fastPath?.replan() }
+    const onFinished = (s: ScanSummary): void => {
+      prune()
+      if (s.kind === 'init' && s.condition === 'Succeeded') fastPath?.replan()
+      if (s.kind === 'check' && s.trigger !== 'event' && (s.condition === 'Succeeded' || s.condition === 'Failed')) fastPath?.seed(store.listEntries(s.id))
+    }
     const scanner = new Scanner({
       store, stateDir: config.stateDir, aide: config.aide, settings, version, path: deps.path, log: log.child({ component: 'scanner' }), now: deps.now,
       onFinished, onFinishing: reporting === null ? undefined : f => reporting.onScanFinishing(f),

@@ -50,7 +50,12 @@ export class FastPathWatcher implements Watcher {
   readonly #o: FastPathOptions
   readonly #watchers = new Map<string, FSWatcher>()
   readonly #pending = new Map<string, Buffer>()
-  readonly #reported = new Map<string, string>()
+  /**
+   * Every path known to differ from the baseline (from the last full check, then from events),
+   * with the signature last reported: an event scan reports all of them, so its counts are the
+   * node's state against the baseline, as a full check's are (FIO's counts and events rely on it).
+   */
+  readonly #reported = new Map<string, { signature: string, entry: ReportEntry }>()
   #uncovered = 0
   #timer: NodeJS.Timeout | undefined
   #isScheduled = false
@@ -145,21 +150,30 @@ export class FastPathWatcher implements Watcher {
 
   async #verify (paths: readonly Buffer[]): Promise<void> {
     const started = this.#o.now()
-    const entries: ReportEntry[] = []
     const unverified: UnverifiedPath[] = []
+    let isChanged = false
     for (const path of paths) {
       const v = await verifyPath(path, this.#o.index.get(path), this.#o.rule)
       if (v.skipped.length > 0) unverified.push({ path, reason: `not readable by the fast path, left to the next full check: ${v.skipped.join(', ')}` })
       const key = path.toString('hex')
-      const signature = v.entry === null ? null : JSON.stringify([v.entry.change, v.entry.attributes])
-      if (signature === null) this.#reported.delete(key)
-      if (v.entry === null || this.#reported.get(key) === signature) continue
+      if (v.entry === null) {
+        isChanged = this.#reported.delete(key) || isChanged
+        continue
+      }
+      const signature = JSON.stringify([v.entry.change, v.entry.attributes])
+      if (this.#reported.get(key)?.signature === signature) continue
       // A new directory is watched too while the budget allows, so files created in it are seen.
       if (v.entry.change === 'added' && v.entry.summary.startsWith('d') && this.#watchers.size < this.#o.budget) this.#watch(path)
-      this.#reported.set(key, signature as string)
-      entries.push(v.entry)
+      this.#reported.set(key, { signature, entry: v.entry })
+      isChanged = true
     }
-    if (entries.length > 0) this.#record(entries, unverified, started)
+    if (isChanged) this.#record([...this.#reported.values()].map(r => r.entry), unverified, started)
+  }
+
+  /** After a full check: what it found is what differs now (the next event scan reports it too). */
+  seed (entries: readonly ReportEntry[]): void {
+    this.#reported.clear()
+    for (const e of entries) this.#reported.set(e.path.toString('hex'), { signature: JSON.stringify([e.change, e.attributes]), entry: e })
   }
 
   #record (entries: ReportEntry[], unverified: UnverifiedPath[], startedAt: number): void {
@@ -171,13 +185,13 @@ export class FastPathWatcher implements Watcher {
     }
     const id = this.#o.store.beginScan('check', 'event')
     const outcome: ScanOutcome = {
-      condition: 'Failed', exitCode: (report.added > 0 ? 1 : 0) | (report.removed > 0 ? 2 : 0) | (report.changed > 0 ? 4 : 0),
+      condition: entries.length === 0 ? 'Succeeded' : 'Failed', exitCode: (report.added > 0 ? 1 : 0) | (report.removed > 0 ? 2 : 0) | (report.changed > 0 ? 4 : 0),
       added: report.added, changed: report.changed, removed: report.removed, errorCode: null, error: null,
       log: renderIntegrityLog(report, 0), entries, unverified,
     }
     const finishing = this.#o.onFinishing
     const summary = this.#o.store.finishScan(id, outcome, finishing === undefined ? undefined : s => { finishing(s, outcome) })
-    this.#o.log.warn({ scan: id, added: report.added, changed: report.changed, removed: report.removed }, 'fast path found changes')
+    this.#o.log.warn({ scan: id, added: report.added, changed: report.changed, removed: report.removed }, report.added + report.changed + report.removed === 0 ? 'fast path: every changed file is back to its baseline' : 'fast path found changes')
     this.#o.onRecorded?.(summary)
   }
 

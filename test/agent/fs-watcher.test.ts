@@ -51,7 +51,7 @@ function lastId (store: Store): number {
   return store.listScans({ limit: 1 })[0]?.id ?? 0
 }
 
-t.test('a content change, a chmod, an added and a removed file each become a Failed event scan', async t => {
+t.test('a content change, a chmod, an added and a removed file each become a Failed event scan that reports every difference so far', async t => {
   const { tree, store } = await setup(t)
   let id = lastId(store)
   appendFileSync(join(tree, 'etc/app.conf'), 'port = 80\n')
@@ -64,18 +64,19 @@ t.test('a content change, a chmod, an added and a removed file each become a Fai
   id = s.id
   chmodSync(join(tree, 'etc/secret.key'), 0o600)
   s = await nextEventScan(store, id)
-  t.match(store.listEntries(s.id), [{ change: 'changed', attributes: { perm: { old: '-rw-r--r--', new: '-rw-------' } } }])
+  t.match(s, { changed: 2 }, 'counts are the state against the baseline, as a full check gives them')
+  t.match(store.listEntries(s.id).find(e => e.path.toString().endsWith('/etc/secret.key')), { change: 'changed', attributes: { perm: { old: '-rw-r--r--', new: '-rw-------' } } })
 
   id = s.id
   writeFileSync(join(tree, 'etc/conf.d/new.conf'), 'x')
   s = await nextEventScan(store, id)
-  t.match(s, { added: 1 })
-  t.match(store.listEntries(s.id), [{ change: 'added', summary: 'f+++++++++++++++++' }])
+  t.match(s, { added: 1, changed: 2 })
+  t.match(store.listEntries(s.id).find(e => e.change === 'added'), { summary: 'f+++++++++++++++++' })
 
   id = s.id
   unlinkSync(join(tree, 'lib/data.txt'))
   s = await nextEventScan(store, id)
-  t.match(s, { removed: 1, exitCode: 2 })
+  t.match(s, { removed: 1, added: 1, changed: 2, exitCode: 7 })
 })
 
 t.test('a symlink retarget is a link_name change; a file the rules exclude is not reported', async t => {
@@ -98,6 +99,18 @@ t.test('the same change is reported once; touching it back to the baseline state
   chmodSync(join(tree, 'bin/tool'), 0o700)
   await watcher.idle()
   t.equal(lastId(store), s.id, 'no second scan for the same state')
+  chmodSync(join(tree, 'bin/tool'), 0o644) // as the tree was written
+  const back = await nextEventScan(store, s.id)
+  t.match(back, { trigger: 'event', condition: 'Succeeded', added: 0, changed: 0, removed: 0 }, 'back to the baseline: the node is clean again')
+})
+
+t.test('after a full check, event scans start from what it found', async t => {
+  const { tree, store, watcher } = await setup(t)
+  watcher.seed([{ path: Buffer.from(join(tree, 'lib/data.txt')), change: 'removed', summary: 'f-----------------', attributes: {} }])
+  const id = lastId(store)
+  appendFileSync(join(tree, 'etc/app.conf'), 'port = 80\n')
+  const s = await nextEventScan(store, id)
+  t.match(s, { condition: 'Failed', changed: 1, removed: 1 }, "the full check's finding and the new change")
 })
 
 t.test('the watch budget is spent on the most valuable directories and the rest is shown uncovered', async t => {
