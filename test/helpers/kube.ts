@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Pki, rdn } from './pki.js';
 
 export interface RunResult { code: number; stdout: string; stderr: string }
 export interface ClientCert { certFile: string; keyFile: string; kubeconfig: string }
@@ -115,55 +116,6 @@ async function freePorts(n: number): Promise<number[]> {
     return servers.map((s) => (s.address() as { port: number }).port);
   } finally {
     await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  }
-}
-
-// openssl -subj syntax: '/' separates RDNs, so escape it (and the other specials) inside values.
-const rdn = (key: string, value: string) => `/${key}=${value.replace(/[\\/+=]/g, '\\$&')}`;
-
-const OPENSSL_CONF = `[req]
-distinguished_name = dn
-prompt = no
-[dn]
-[ca]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[server]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1,DNS:localhost
-[client]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = clientAuth
-`;
-
-class Pki {
-  private serial = 1;
-  constructor(private readonly dir: string) {}
-  get conf() { return join(this.dir, 'openssl.cnf'); }
-  get caCert() { return join(this.dir, 'ca.crt'); }
-  get caKey() { return join(this.dir, 'ca.key'); }
-
-  async init(): Promise<void> {
-    // Our own config, so the system openssl.cnf's default extensions never turn a leaf into a CA.
-    await writeFile(this.conf, OPENSSL_CONF);
-    await this.req('ca', this.caKey, this.caCert, rdn('CN', 'podsec-fim-testbed-ca'), []);
-  }
-
-  /** A CA-signed certificate with a fresh P-256 key; OpenSSL 3's `req -CA` signs in one step. */
-  async issue(base: string, ext: 'server' | 'client', subject: string): Promise<{ certFile: string; keyFile: string }> {
-    const certFile = join(this.dir, `${base}.crt`);
-    const keyFile = join(this.dir, `${base}.key`);
-    await this.req(ext, keyFile, certFile, subject, ['-CA', this.caCert, '-CAkey', this.caKey, '-set_serial', String(++this.serial)]);
-    return { certFile, keyFile };
-  }
-
-  private req(ext: string, keyFile: string, certFile: string, subject: string, signer: string[]): Promise<void> {
-    return mustRun('openssl', ['req', '-x509', '-config', this.conf, '-extensions', ext, ...signer, '-newkey', 'ec',
-      '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', subject]);
   }
 }
 

@@ -1,38 +1,16 @@
 /**
  * protocolStubServer: a small HTTPS server that speaks protocol v1 (POST /v1/reports, GET
  * /v1/directives long-poll) and records every request. It stands in for podsec-fim-aggregator only
- * in the agent's unit tests, because the real aggregator is written in a parallel branch; the
- * end-to-end tests run the agent against the real one. TLS is real: certificates come from openssl
+ * in the agent's unit tests, so each protocol corner (503, partial acks, a foreign node's ack) can
+ * be produced on demand; test/aggregator/e2e.test.ts runs agents against the real aggregator. TLS is real: certificates come from openssl
  * (spawned with argument arrays), the client certificate's CN or a bearer token identifies the node.
  */
-import { execFile } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:https'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'
-import { join } from 'node:path'
-import { promisify } from 'node:util'
+import { Pki, rdn } from './pki.js'
 import { checkReportBatch, parseBody, type Directive, type Report } from '../../src/core/protocol.js'
-
-const run = promisify(execFile)
-
-const OPENSSL_CONF = `[req]
-distinguished_name = dn
-prompt = no
-[dn]
-[ca]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-[server]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1,DNS:localhost
-[client]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature
-extendedKeyUsage = clientAuth
-`
 
 type OptionalKeys = 'gracePeriod' | 'initialDelay' | 'maxBackups'
 /** A directive as a test writes it: the optional protocol fields may be left out. */
@@ -47,20 +25,11 @@ export interface TestPki {
 }
 
 export async function makePki (dir: string): Promise<TestPki> {
-  const conf = join(dir, 'openssl.cnf')
-  writeFileSync(conf, OPENSSL_CONF)
-  const caFile = join(dir, 'ca.crt')
-  const caKey = join(dir, 'ca.key')
-  let serial = 1
-  const req = (ext: string, base: string, cn: string, signer: string[]) => run('openssl', ['req', '-x509', '-config', conf, '-extensions', ext, ...signer,
-    '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, `${base}.key`), '-out', join(dir, `${base}.crt`), '-days', '2', '-subj', `/CN=${cn}`])
-  await run('openssl', ['req', '-x509', '-config', conf, '-extensions', 'ca', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', caKey, '-out', caFile, '-days', '2', '-subj', '/CN=podsec-fim-test-ca'])
-  const issue = async (ext: string, base: string, cn: string) => {
-    await req(ext, base, cn, ['-CA', caFile, '-CAkey', caKey, '-set_serial', String(++serial)])
-    return { certFile: join(dir, `${base}.crt`), keyFile: join(dir, `${base}.key`) }
-  }
-  const server = await issue('server', 'server', 'podsec-fim-aggregator')
-  return { dir, caFile, server, client: cn => issue('client', `client${serial}`, cn) }
+  const pki = new Pki(dir)
+  await pki.init()
+  const server = await pki.issue('server', 'server', rdn('CN', 'podsec-fim-aggregator'))
+  let clients = 0
+  return { dir, caFile: pki.caCert, server, client: cn => pki.issue(`client${++clients}`, 'client', rdn('CN', cn)) }
 }
 
 export interface StubRequest {
