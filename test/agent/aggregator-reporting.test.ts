@@ -84,12 +84,14 @@ t.test('a restarted agent sends what it could not deliver before', async t => {
   const pending = agent.daemon.reporting?.view().backlog ?? 0
   t.ok(pending >= 2, 'the init scan and a heartbeat wait in the outbox')
   const daemon = await restart(t, agent)
+  // Deliveries still fail here, so the outbox shows what the restart queued next to the old backlog.
+  const heartbeats = daemon.store.db.prepare("SELECT count(*) AS n FROM outbox WHERE kind = 'heartbeat'").get() as { n: number }
+  t.equal(heartbeats.n, 1, 'the unsent heartbeat was replaced, not piled up')
   stub.failReports.length = 0
   const init = await until('the init report after the restart', () => scans(stub).find(s => s.kind === 'init'))
   t.equal(init.scanId, 1)
   const seqs = stub.applied.map(r => r.seq)
   t.equal(new Set(seqs).size, seqs.length, 'each report once')
-  t.equal(stub.applied.filter(r => r.kind === 'heartbeat').length, 1, 'the unsent heartbeat was replaced, not piled up')
   await daemon.close()
 })
 
