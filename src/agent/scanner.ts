@@ -53,9 +53,7 @@ export interface FinishedScan {
   readonly aideConfigId: string
 }
 
-function sha256 (text: string): string {
-  return createHash('sha256').update(text).digest('hex')
-}
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex')
 
 function errored (err: unknown, prefix = ''): ScanOutcome {
   const code = isAppError(err) ? err.code : 'PFIM_AIDE_FAILED'
@@ -146,6 +144,8 @@ export class Scanner {
     const args = ['-c', this.paths.conf, ...out, mode]
     this.#aide = await spawnAide({ binary: this.#o.aide.binary, args, path: this.#o.path })
     this.#o.store.setScanPid(id, this.#aide.pid)
+    // close() may have come while AIDE was being started, when there was nothing to stop yet.
+    if (this.#closing) this.#aide.stop()
     try {
       return await this.#aide.done
     } finally {
