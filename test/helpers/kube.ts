@@ -249,7 +249,9 @@ export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
     const kubectl = (args: string[], o: KubectlOptions = {}) => {
       const env = { ...process.env };
       delete env.KUBECONFIG; // only the bed's kubeconfig may be used
-      return run(join(binDir, 'kubectl'), [`--kubeconfig=${o.kubeconfig ?? kubeconfig}`, ...args], { env, input: o.input, timeoutMs: o.timeoutMs });
+      // Discovery is cached per server address in ~/.kube/cache; ports repeat across beds, so a
+      // stale cache could name kinds this bed does not have. Each bed gets its own cache.
+      return run(join(binDir, 'kubectl'), [`--kubeconfig=${o.kubeconfig ?? kubeconfig}`, `--cache-dir=${join(dir, 'kubectl-cache')}`, ...args], { env, input: o.input, timeoutMs: o.timeoutMs });
     };
     let users = 0;
     return {
