@@ -2,6 +2,7 @@
  * Wires the aggregator together: API client, cluster cache, node authenticator, report applier,
  * HTTPS server, and (on the Lease holder only) the phase reconciler. close() stops them in reverse.
  */
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { loadInCluster, loadKubeconfig } from '../core/kubeconfig.js'
 import type { Logger } from '../core/log.js'
@@ -26,10 +27,12 @@ export interface Aggregator {
   readonly kube: KubeClient
   readonly metrics: FioMetrics
   readonly elector: LeaderElector | null
-  /** One leader round now (tests and benchmarks; it also runs every resync period). */
+  /** One round now: TLS material re-read on every replica, the reconciler on the Lease holder (it also runs every resync period). */
   reconcile (): Promise<void>
   close (): Promise<void>
 }
+
+const tlsKey = (t: TlsMaterial): string => createHash('sha256').update(t.cert).update(t.key).update(t.clientCa).digest('hex')
 
 async function clientCa (kube: KubeClient, file: string | null): Promise<Buffer> {
   if (file !== null) return readFileSync(file)
@@ -58,10 +61,14 @@ export async function startAggregator (config: AggregatorConfig, deps: Aggregato
       ? new LeaderElector({ kube, namespace: config.namespace, name: 'podsec-fim-aggregator', identity: config.identity, durationSeconds: config.leaseSeconds, now, log: log.child({ component: 'lease' }) })
       : null
     if (elector !== null) { await elector.start(); closers.push(() => elector.close()) }
+    let served = tlsKey(await tls())
+    // Every replica serves agents, so every replica follows a rotated client CA or serving
+    // certificate; the TLS context is rebuilt only when one of them changed.
     const round = async (): Promise<void> => {
+      const next = await tls()
+      if (tlsKey(next) !== served) { server.setTls(next); served = tlsKey(next); log.info('TLS material changed; new connections use it') }
       if (elector !== null && !elector.isLeader) return
       await reconciler.reconcileAll()
-      server.setTls(await tls())
     }
     let running: Promise<void> | null = null
     const tick = (): Promise<void> => (running ??= round().catch((err: unknown) => { log.warn({ err }, 'reconcile round failed') }).finally(() => { running = null }))

@@ -141,7 +141,7 @@ t.test('aggregator down while agents produce results: each applied exactly once'
     appendFileSync(join(a.tree, f), 'tampered\n');
     await check(a);
   }
-  t.ok(a.daemon.store.db.prepare("SELECT count(*) AS n FROM outbox WHERE kind = 'scan'").get() as { n: number }, 'results wait in the outbox');
+  t.equal((a.daemon.store.db.prepare("SELECT count(*) AS n FROM outbox WHERE kind = 'scan'").get() as { n: number }).n, 3, 'the three results wait in the outbox');
   await bed.restart();
   await until(bed, 'the backlog delivered', async () => (a.daemon.store.db.prepare("SELECT count(*) AS n FROM outbox WHERE kind = 'scan'").get() as { n: number }).n === 0);
   const s = await status(bed, 'node-a');
