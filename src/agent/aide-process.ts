@@ -3,6 +3,7 @@
  * SIGINT because AIDE 0.18 ignores SIGTERM, then SIGKILL if it does not go.
  */
 import { spawn } from 'node:child_process'
+import type { Readable } from 'node:stream'
 import { AideError } from '../core/errors.js'
 
 export interface AideExit {
@@ -16,6 +17,8 @@ export interface AideExit {
 
 export interface AideRunning {
   readonly pid: number
+  /** AIDE's stdout while it runs, when spawned with stdout 'stream' (then AideExit.stdout is empty). */
+  readonly stdout: Readable | null
   readonly done: Promise<AideExit>
   stop (): void
 }
@@ -25,6 +28,8 @@ export interface SpawnOptions {
   readonly args: readonly string[]
   readonly path: string
   readonly killAfterMs?: number
+  /** 'capture' (default): stdout is collected into AideExit.stdout; 'stream': the caller reads it. */
+  readonly stdout?: 'capture' | 'stream'
 }
 
 const MAX_CAPTURE = 4 * 1024 * 1024
@@ -39,7 +44,8 @@ export function spawnAide (opts: SpawnOptions): Promise<AideRunning> {
   const err: Buffer[] = []
   let outBytes = 0
   let errBytes = 0
-  child.stdout.on('data', (b: Buffer) => { if ((outBytes += b.length) <= MAX_CAPTURE) out.push(b) })
+  const isStreamed = opts.stdout === 'stream'
+  if (!isStreamed) child.stdout.on('data', (b: Buffer) => { if ((outBytes += b.length) <= MAX_CAPTURE) out.push(b) })
   child.stderr.on('data', (b: Buffer) => { if ((errBytes += b.length) <= MAX_CAPTURE) err.push(b) })
   let stopped = false
   let killTimer: NodeJS.Timeout | undefined
@@ -56,6 +62,7 @@ export function spawnAide (opts: SpawnOptions): Promise<AideRunning> {
     child.once('spawn', () => {
       resolve({
         pid: child.pid as number,
+        stdout: isStreamed ? child.stdout : null,
         done,
         stop () {
           if (stopped || child.exitCode !== null || child.signalCode !== null) return
@@ -87,7 +94,7 @@ export async function aideVersion (binary: string, path: string): Promise<AideVe
 }
 
 /** Attribute names as `aide --path-check` prints a rule, mapped to the names of aide-attributes.ts. */
-const RULE_ATTR_NAMES: Readonly<Record<string, string>> = {
+export const RULE_ATTR_NAMES: Readonly<Record<string, string>> = {
   l: 'linkname', p: 'perm', u: 'uid', g: 'gid', s: 'size', a: 'atime', c: 'ctime', m: 'mtime', i: 'inode', b: 'bcount',
   n: 'linkcount', S: 'sizeg', I: 'checkinode', ANF: 'allownewfile', ARF: 'allowrmfile', caps: 'capabilities',
 }

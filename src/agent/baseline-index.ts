@@ -49,6 +49,7 @@ export class BaselineIndex {
       clearSeen: db.prepare('DELETE FROM temp.index_seen'),
       unseen: db.prepare('SELECT path, attr, fields FROM baseline_index WHERE path NOT IN (SELECT path FROM temp.index_seen) ORDER BY path'),
       roots: db.prepare('SELECT path, attr, fields FROM baseline_index ORDER BY path'),
+      attrSets: db.prepare('SELECT DISTINCT attr FROM baseline_index').pluck(),
     }
   }
 
@@ -108,6 +109,11 @@ export class BaselineIndex {
   /** Every entry, ordered by path bytes (for the watch planner). */
   * all (): Generator<AideDbEntry> {
     for (const r of this.#stmts.roots.iterate() as Iterable<Row>) yield toEntry(r)
+  }
+
+  /** The distinct attribute sets AIDE recorded (what the rules ask for, per type). */
+  attrSets (): number[] {
+    return this.#stmts.attrSets.all() as number[]
   }
 
   /** A diff pass: mark paths found in the new state, then list the index entries never marked. */

@@ -6,17 +6,17 @@
  * does not offer (tiger, crc32, haval, gost, whirlpool, stribog) are left to the next full check
  * and named in the result, never claimed as verified.
  */
-import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { lstat, readlink } from 'node:fs/promises'
-import type { Stats } from 'node:fs'
+import type { BigIntStats } from 'node:fs'
 import { BIT, DIGESTS, hasAttr, type AttributeName } from './aide-attributes.js'
 import type { AideDbEntry } from './aide-db.js'
 import { addedEntry, changedAttributes, changedEntry, removedEntry } from './aide-db-diff.js'
+import { NODE_DIGESTS, NOT_READABLE, linkField, newHashes, ruleAttr, statFields, wantedDigests } from './aide-entry.js'
 import type { ReportEntry } from './aide-report.js'
 
-const NODE_DIGESTS: Readonly<Partial<Record<string, string>>> = { md5: 'md5', sha1: 'sha1', sha256: 'sha256', sha512: 'sha512', rmd160: 'ripemd160' }
-const NOT_READABLE: readonly AttributeName[] = ['acl', 'xattrs', 'selinux', 'e2fsattrs', 'capabilities']
+export { ruleAttr }
+
 const S_IFMT = 0o170000
 const S_IFREG = 0o100000
 const S_IFLNK = 0o120000
@@ -28,46 +28,17 @@ export interface Verification {
   readonly skipped: readonly string[]
 }
 
-function b64Time (seconds: number): string {
-  return Buffer.from(String(seconds)).toString('base64')
-}
-
-/** A lossless link-name field decodeLinkName reads back (not AIDE's exact escaping; only compared decoded). */
-function linkField (target: Buffer): string {
-  let out = target[0] === 0x30 ? '0' : ''
-  for (const b of target) {
-    const isPlain = (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x2f || b === 0x2e || b === 0x5f || b === 0x2d
-    out += isPlain ? String.fromCharCode(b) : '%' + b.toString(16).toUpperCase().padStart(2, '0')
-  }
-  return out
-}
-
 async function digests (path: Buffer, names: readonly string[]): Promise<Record<string, string>> {
-  const hashes = names.map(n => [n, createHash(NODE_DIGESTS[n] as string)] as const)
+  const hashes = newHashes(names)
   for await (const chunk of createReadStream(path)) for (const [, h] of hashes) h.update(chunk as Buffer)
   return Object.fromEntries(hashes.map(([n, h]) => [n, h.digest('base64')]))
-}
-
-function statFields (st: Stats): Record<string, string> {
-  return {
-    perm: st.mode.toString(8), uid: String(st.uid), gid: String(st.gid), size: String(st.size), inode: String(st.ino),
-    lcount: String(st.nlink), bcount: String(st.blocks), atime: b64Time(Math.floor(st.atimeMs / 1000)),
-    mtime: b64Time(Math.floor(st.mtimeMs / 1000)), ctime: b64Time(Math.floor(st.ctimeMs / 1000)),
-  }
-}
-
-/** Rule attribute names (aideRuleAttributes) as a bit set. */
-export function ruleAttr (names: readonly string[]): number {
-  let attr = 2 ** BIT.filename
-  for (const n of new Set(names)) if (n in BIT) attr += 2 ** BIT[n as AttributeName]
-  return attr
 }
 
 /**
  * The attribute set AIDE would record now: the baseline's (or, when the file type changed, the
  * rule's), minus what does not apply to the new type or Node cannot read.
  */
-function currentAttr (base: number, mode: number, skipped: string[]): number {
+function currentAttr (base: number, mode: bigint, skipped: string[]): number {
   let attr = base
   const drop = (name: AttributeName, why: 'type' | 'unreadable'): void => {
     if (!hasAttr(attr, BIT[name])) return
@@ -75,16 +46,16 @@ function currentAttr (base: number, mode: number, skipped: string[]): number {
     if (why === 'unreadable') skipped.push(name)
   }
   for (const name of NOT_READABLE) drop(name, 'unreadable')
-  for (const name of DIGESTS) drop(name, (mode & S_IFMT) !== S_IFREG ? 'type' : NODE_DIGESTS[name] === undefined ? 'unreadable' : 'type')
-  if ((mode & S_IFMT) !== S_IFLNK) drop('linkname', 'type')
+  for (const name of DIGESTS) drop(name, (Number(mode) & S_IFMT) !== S_IFREG ? 'type' : NODE_DIGESTS[name] === undefined ? 'unreadable' : 'type')
+  if ((Number(mode) & S_IFMT) !== S_IFLNK) drop('linkname', 'type')
   return attr
 }
 
-async function currentEntry (path: Buffer, base: number, st: Stats, skipped: string[]): Promise<AideDbEntry> {
+async function currentEntry (path: Buffer, base: number, st: BigIntStats, skipped: string[]): Promise<AideDbEntry> {
   const fields = statFields(st)
   let attr = currentAttr(base, st.mode, skipped)
   if (st.isSymbolicLink()) fields.lname = linkField(await readlink(path, { encoding: 'buffer' }))
-  const wanted = DIGESTS.filter(n => hasAttr(base, BIT[n]) && NODE_DIGESTS[n] !== undefined)
+  const wanted = wantedDigests(base)
   if (st.isFile() && wanted.length > 0) {
     try {
       Object.assign(fields, await digests(path, wanted))
@@ -99,7 +70,7 @@ async function currentEntry (path: Buffer, base: number, st: Stats, skipped: str
 /** aide --path-check: the attribute names of the rule selecting a path of a type, null when none does. */
 export type RuleLookup = (path: Buffer, type: string) => Promise<readonly string[] | null>
 
-function typeLetter (st: Stats): string {
+function typeLetter (st: BigIntStats): string {
   return st.isDirectory() ? 'd' : st.isSymbolicLink() ? 'l' : st.isFIFO() ? 'p' : st.isSocket() ? 's' : st.isBlockDevice() ? 'b' : st.isCharacterDevice() ? 'c' : 'f'
 }
 
@@ -110,7 +81,7 @@ function typeLetter (st: Stats): string {
  * non-files, so the baseline's set no longer applies).
  */
 export async function verifyPath (path: Buffer, old: AideDbEntry | null, rule: RuleLookup): Promise<Verification> {
-  const st = await lstat(path).catch((err: NodeJS.ErrnoException) => {
+  const st = await lstat(path, { bigint: true }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return null
     throw err
   })
@@ -120,7 +91,7 @@ export async function verifyPath (path: Buffer, old: AideDbEntry | null, rule: R
     const names = await rule(path, typeLetter(st))
     return { entry: names === null ? null : addedEntry(await currentEntry(path, 2 ** BIT.ftype, st, [])), skipped: [] }
   }
-  const isSameType = (parseInt(old.fields.perm ?? '0', 8) & S_IFMT) === (st.mode & S_IFMT)
+  const isSameType = (parseInt(old.fields.perm ?? '0', 8) & S_IFMT) === (Number(st.mode) & S_IFMT)
   const names = isSameType ? null : await rule(path, typeLetter(st))
   const neu = await currentEntry(path, names === null ? old.attr : ruleAttr(names), st, skipped)
   const changed = changedAttributes(old, neu)

@@ -1,14 +1,31 @@
 /**
- * The fast full check: `aide --init` into a fresh database (hashing is the only cost left), then
- * a streaming diff of that database against the baseline index in our code instead of AIDE 0.18's
- * quadratic database reader. The fresh database is read line by line; the index answers one
- * lookup per entry and the entries never seen are the removed ones (a temp table, so memory stays
- * bounded). The result has the shape of a parsed `aide --check` report.
+ * The fast full check. AIDE 0.18's --check spends most of its time in its quadratic database
+ * reader, not hashing (reference/aide.md §5), so the fast check never lets AIDE read a database:
+ *
+ * - measured (the default): `aide --dry-init` walks the tree and prints which rule selects each
+ *   path, and worker threads record each selected path as AIDE would (lstat, link target, OpenSSL
+ *   digests), in parallel with AIDE's walk. Used when every attribute the rules name is one Node
+ *   can read (no ACLs, xattrs, SELinux, e2fs attributes, capabilities, or non-OpenSSL digests).
+ * - aide-init otherwise: `aide --init` into a scratch database, read back line by line.
+ *
+ * Either stream is diffed against the baseline index as it arrives: one index lookup per entry,
+ * and the entries never seen are the removed ones (a temp table, so memory stays bounded). The
+ * result has the shape of a parsed `aide --check` report.
  */
+import { createHash } from 'node:crypto'
+import { rm } from 'node:fs/promises'
+import type { Logger } from '../core/log.js'
 import type { AideReport, ReportEntry } from './aide-report.js'
 import { addedEntry, changedAttributes, changedEntry, removedEntry } from './aide-db-diff.js'
-import { readAideDb } from './aide-db.js'
+import { readAideDb, type AideDbEntry } from './aide-db.js'
+import { readDryInit } from './aide-dry-init.js'
+import { unmeasurable } from './aide-entry.js'
+import { BIT, hasAttr, type AttributeName } from './aide-attributes.js'
+import type { AideExit, AideRunning } from './aide-process.js'
 import type { BaselineIndex } from './baseline-index.js'
+import { MeasurePool } from './measure-pool.js'
+import type { UnverifiedPath } from './scan-types.js'
+import { measureSelections, Unmeasurable } from './selection-measure.js'
 
 const BATCH = 2000
 
@@ -17,14 +34,16 @@ export interface FastDiff extends AideReport {
   readonly exitCode: number
 }
 
-/** Diffs the database AIDE just wrote (`freshDb`) against the index of the baseline. */
-export async function diffAgainstIndex (index: BaselineIndex, freshDb: string, meta: { aideVersion: string, startTime: string, endTime: string }): Promise<FastDiff> {
+export interface DiffMeta { readonly aideVersion: string, readonly startTime: string, readonly endTime: string }
+
+/** Diffs the current state (`current`: entries as AIDE records them, or a database file AIDE wrote) against the index of the baseline. */
+export async function diffAgainstIndex (index: BaselineIndex, current: string | AsyncIterable<AideDbEntry>, meta: () => DiffMeta): Promise<FastDiff> {
   const added: ReportEntry[] = []
   const changed: ReportEntry[] = []
   let total = 0
   let seen: Buffer[] = []
   index.resetSeen()
-  for await (const neu of readAideDb(freshDb)) {
+  for await (const neu of typeof current === 'string' ? readAideDb(current) : current) {
     total++
     seen.push(neu.path)
     if (seen.length >= BATCH) {
@@ -43,11 +62,12 @@ export async function diffAgainstIndex (index: BaselineIndex, freshDb: string, m
   const removed = [...index.unseen()].map(removedEntry)
   index.resetSeen()
   const isDifferent = added.length + removed.length + changed.length > 0
+  const { aideVersion, startTime, endTime } = meta()
   return {
     outline: isDifferent ? 'AIDE found differences between database and filesystem!!' : 'AIDE found NO differences between database and filesystem. Looks okay!!',
-    aideVersion: meta.aideVersion,
-    startTime: meta.startTime,
-    endTime: meta.endTime,
+    aideVersion,
+    startTime,
+    endTime,
     totalEntries: total,
     added: added.length,
     removed: removed.length,
@@ -55,4 +75,102 @@ export async function diffAgainstIndex (index: BaselineIndex, freshDb: string, m
     entries: [...added, ...removed, ...changed],
     exitCode: (added.length > 0 ? 1 : 0) | (removed.length > 0 ? 2 : 0) | (changed.length > 0 ? 4 : 0),
   }
+}
+
+export interface FastCheckOptions {
+  readonly index: BaselineIndex
+  /** The rendered aide.conf. */
+  readonly conf: string
+  /** Where the aide-init way writes its scratch database (removed afterwards). */
+  readonly scratchDb: string
+  /** Starts AIDE with these arguments (the scanner's, so close() can stop it). */
+  readonly spawn: (args: readonly string[], stdout: 'capture' | 'stream') => Promise<AideRunning>
+  readonly log: Logger
+  /** Worker threads for the measured way (default: one per core). */
+  readonly workers?: number
+  /** Called once the tree is read, for the report's times. */
+  readonly meta: () => DiffMeta
+}
+
+export interface FastCheckRun {
+  /** AIDE's exit: classify it before trusting the diff (a config error ends the walk early). */
+  readonly exit: AideExit
+  /** Null when AIDE did not finish cleanly (the walk is incomplete). */
+  readonly diff: FastDiff | null
+  /** Paths Node could not read (AIDE's own warnings are in exit.stderr). */
+  readonly unverified: readonly UnverifiedPath[]
+  readonly how: 'measured' | 'aide-init'
+}
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex')
+/** Flags that change what --check reports (moved files, allowed new or removed files): only AIDE applies them. */
+const REPORTING_FLAGS: readonly AttributeName[] = ['checkinode', 'allownewfile', 'allowrmfile']
+
+/**
+ * Why only `aide --check` can give this check's answer, or null when the fast check gives the
+ * same. It reproduces --check for the rules the baseline was taken with (AIDE drops baseline
+ * entries no rule selects any more, with a warning), without report_ignore_* / report_force_attrs
+ * and without the I, ANF and ARF flags.
+ */
+export function exactOnly (conf: string, index: BaselineIndex): string | null {
+  const taken = index.state()?.confSha256 ?? ''
+  if (/^\s*report_(ignore_|force_attrs)/m.test(conf)) return 'aide.conf sets report_ignore_*/report_force_attrs, which only aide --check applies'
+  if (taken !== '' && taken !== sha256(conf)) return 'the AIDE rules changed since the baseline (run "podsec-fim reinit")'
+  const sets = index.attrSets()
+  const flags = REPORTING_FLAGS.filter(f => sets.some(a => hasAttr(a, BIT[f])))
+  return flags.length === 0 ? null : `the rules use ${flags.join(', ')} (I, ANF, ARF), which change what only aide --check reports`
+}
+
+function isClean (exit: AideExit): boolean {
+  return exit.exitCode === 0 && !exit.stopped
+}
+
+/** Why the measured way cannot serve this baseline's rules, or null when it can. */
+function measuredBlocker (index: BaselineIndex): string | null {
+  const names = new Set(index.attrSets().flatMap(unmeasurable))
+  return names.size === 0 ? null : `the rules record ${[...names].join(', ')}, which only AIDE can read`
+}
+
+async function measured (o: FastCheckOptions): Promise<FastCheckRun> {
+  const aide = await o.spawn(['-c', o.conf, '--dry-init'], 'stream')
+  const pool = new MeasurePool(o.workers)
+  const unverified: UnverifiedPath[] = []
+  try {
+    const diff = await diffAgainstIndex(o.index, measureSelections(readDryInit(aide.stdout as NonNullable<AideRunning['stdout']>), pool, unverified), o.meta)
+    const exit = await aide.done
+    return { exit, diff: isClean(exit) ? diff : null, unverified, how: 'measured' }
+  } catch (err) {
+    aide.stop()
+    await aide.done
+    throw err
+  } finally {
+    await pool.close()
+  }
+}
+
+async function viaInit (o: FastCheckOptions): Promise<FastCheckRun> {
+  try {
+    const aide = await o.spawn(['-c', o.conf, '-B', `database_out=file:${o.scratchDb}`, '--init'], 'capture')
+    const exit = await aide.done
+    return { exit, diff: isClean(exit) ? await diffAgainstIndex(o.index, o.scratchDb, o.meta) : null, unverified: [], how: 'aide-init' }
+  } finally {
+    await rm(o.scratchDb, { force: true })
+  }
+}
+
+/** Runs the fast full check the measured way when the rules allow it, else the aide-init way. */
+export async function runFastCheck (o: FastCheckOptions): Promise<FastCheckRun> {
+  const blocker = measuredBlocker(o.index)
+  if (blocker === null) {
+    try {
+      return await measured(o)
+    } catch (err) {
+      // A rule added for new paths only, or dry-init output we cannot read: AIDE still can.
+      if (!(err instanceof Unmeasurable) && (err as { code?: string }).code !== 'PFIM_AIDE_REPORT_INVALID') throw err
+      o.log.warn({ err }, 'fast check: measuring in Node is not possible here; running aide --init instead')
+    }
+  } else {
+    o.log.info({ why: blocker }, 'fast check: AIDE records the tree (aide --init), not Node')
+  }
+  return await viaInit(o)
 }

@@ -19,7 +19,7 @@ import { backupFile, pruneBackups } from './backups.js'
 import { assertCompleteDatabase, digestFile, verifyBaseline } from './baseline-file.js'
 import { reclassifyUnreadable } from './unreadable.js'
 import { BaselineIndex } from './baseline-index.js'
-import { diffAgainstIndex } from './fast-check.js'
+import { exactOnly, runFastCheck } from './fast-check.js'
 import { renderIntegrityLog } from './integrity-log.js'
 import { timeString } from './aide-db-values.js'
 import { ScanQueue } from './scan-queue.js'
@@ -30,7 +30,7 @@ import type { Baseline, ScanKind, ScanOutcome, ScanSummary, ScanTrigger } from '
 export interface ScannerOptions {
   readonly store: Store
   readonly stateDir: string
-  /** mode `fast`: full checks run `aide --init` to a scratch database and diff it in our code (fast-check.ts). */
+  /** mode `fast`: full checks never let AIDE read a database; the tree is measured and diffed in our code (fast-check.ts). */
   readonly aide: { readonly binary: string, readonly mode?: 'exact' | 'fast' }
   readonly version: AideVersion
   /** PATH for the AIDE child (its environment is otherwise empty but TZ=UTC, LC_ALL=C). */
@@ -136,21 +136,20 @@ export class Scanner {
     await writeFile(this.paths.conf, text, { mode: 0o600 })
   }
 
-  async #runAide (id: number, mode: '--init' | '--check', databaseOut?: string): Promise<AideExit> {
+  async #runAide (id: number, mode: '--init' | '--check'): Promise<AideExit> {
     await rm(this.paths.logNew, { force: true })
     await rm(this.paths.jsonReport, { force: true })
-    // database_out: the first value AIDE reads wins, so -B (before the config file) redirects it.
-    const out = databaseOut === undefined ? reportArgs(this.paths, this.#hasJson) : ['-B', `database_out=file:${databaseOut}`]
-    const args = ['-c', this.paths.conf, ...out, mode]
-    this.#aide = await spawnAide({ binary: this.#o.aide.binary, args, path: this.#o.path })
-    this.#o.store.setScanPid(id, this.#aide.pid)
+    return await (await this.#spawn(id, ['-c', this.paths.conf, ...reportArgs(this.paths, this.#hasJson), mode], 'capture')).done
+  }
+
+  /** Starts AIDE as this scan's process: its pid is recorded, and close() stops it. */
+  async #spawn (id: number, args: readonly string[], stdout: 'capture' | 'stream'): Promise<AideRunning> {
+    const aide = this.#aide = await spawnAide({ binary: this.#o.aide.binary, args, path: this.#o.path, stdout })
+    this.#o.store.setScanPid(id, aide.pid)
     // close() may have come while AIDE was being started, when there was nothing to stop yet.
-    if (this.#closing) this.#aide.stop()
-    try {
-      return await this.#aide.done
-    } finally {
-      this.#aide = null
-    }
+    if (this.#closing) aide.stop()
+    const done = aide.done.finally(() => { if (this.#aide === aide) this.#aide = null })
+    return { ...aide, done, stop: () => aide.stop() }
   }
 
   /**
@@ -248,42 +247,40 @@ export class Scanner {
     }
   }
 
-  /**
-   * Fast mode reproduces aide --check only for the rules the baseline was taken with (AIDE drops
-   * baseline entries no rule selects any more, with a warning) and without report_ignore_* /
-   * report_force_attrs (only AIDE applies those); otherwise the check runs exact.
-   */
   #isFast (): boolean {
     if (this.#o.aide.mode !== 'fast') return false
-    const taken = this.index.state()?.confSha256 ?? ''
-    const why = /^\s*report_(ignore_|force_attrs)/m.test(this.#conf)
-      ? 'aide.conf sets report_ignore_*/report_force_attrs, which only aide --check applies'
-      : taken !== '' && taken !== sha256(this.#conf) ? 'the AIDE rules changed since the baseline (run "podsec-fim reinit")' : null
+    const why = exactOnly(this.#conf, this.index)
     if (why !== null) this.#o.log.warn({ why }, 'running an exact check instead of a fast one')
     return why === null
   }
 
   async #fastCheck (id: number, baseline: Baseline): Promise<ScanOutcome> {
     if (!this.index.isCurrent(baseline)) await this.index.rebuild(this.paths.database, baseline)
-    const fresh = join(this.paths.dir, 'aide.db.fast.gz')
     const startedAt = this.#o.now()
-    try {
-      const exit = await this.#runAide(id, '--init', fresh)
-      const result = classifyExit(exit)
-      const warnings = otherWarnings(exit.stderr)
-      if (warnings.length > 0) this.#o.log.warn({ scan: id, warnings }, 'AIDE warned')
-      if (result.condition === 'Errored' || result.condition === 'Interrupted') {
-        return emptyOutcome(result.condition, result.exitCode, result.condition === 'Errored' ? 'PFIM_AIDE_FAILED' : 'PFIM_SCAN_INTERRUPTED', result.error)
-      }
-      const endedAt = this.#o.now()
-      const times = { aideVersion: this.#o.version.text.replace(/^AIDE,? (version )?/, ''), startTime: timeString(Math.floor(startedAt / 1000)), endTime: timeString(Math.floor(endedAt / 1000)) }
-      const diff = await diffAgainstIndex(this.index, fresh, times)
-      const log = renderIntegrityLog(diff, Math.floor(endedAt / 1000) - Math.floor(startedAt / 1000))
-      await writeFile(this.paths.log, log, { mode: 0o600 })
-      return { ...reclassifyUnreadable(diff, unverifiedFromStderr(exit.stderr)), exitCode: diff.exitCode, errorCode: null, error: null, log }
-    } finally {
-      await rm(fresh, { force: true })
+    let endedAt = startedAt
+    const run = await runFastCheck({
+      index: this.index,
+      conf: this.paths.conf,
+      scratchDb: join(this.paths.dir, 'aide.db.fast.gz'),
+      spawn: async (args, stdout) => await this.#spawn(id, args, stdout),
+      log: this.#o.log.child({ scan: id }),
+      meta: () => {
+        endedAt = this.#o.now()
+        return { aideVersion: this.#o.version.text.replace(/^AIDE,? (version )?/, ''), startTime: timeString(Math.floor(startedAt / 1000)), endTime: timeString(Math.floor(endedAt / 1000)) }
+      },
+    })
+    const result = classifyExit(run.exit)
+    const warnings = otherWarnings(run.exit.stderr)
+    if (warnings.length > 0) this.#o.log.warn({ scan: id, warnings }, 'AIDE warned')
+    if (result.condition === 'Errored' || result.condition === 'Interrupted' || run.diff === null) {
+      const error = 'error' in result ? result.error : `AIDE exited with ${String(run.exit.exitCode)} before the tree was read`
+      return emptyOutcome(result.condition === 'Interrupted' ? 'Interrupted' : 'Errored', result.exitCode, result.condition === 'Interrupted' ? 'PFIM_SCAN_INTERRUPTED' : 'PFIM_AIDE_FAILED', error)
     }
+    this.#o.log.info({ scan: id, how: run.how, entries: run.diff.totalEntries }, 'fast check read the tree')
+    const log = renderIntegrityLog(run.diff, Math.floor(endedAt / 1000) - Math.floor(startedAt / 1000))
+    await writeFile(this.paths.log, log, { mode: 0o600 })
+    const unverified = [...unverifiedFromStderr(run.exit.stderr), ...run.unverified]
+    return { ...reclassifyUnreadable(run.diff, unverified), exitCode: run.diff.exitCode, errorCode: null, error: null, log }
   }
 
   /** Resolves when no scan is running or queued. */
