@@ -103,6 +103,13 @@ export function addedEntry (e: AideDbEntry): ReportEntry {
   return { path: e.path, change: 'added', summary: typeChar(e) + '+'.repeat(REPORT_ORDER.length - 1), attributes: {} }
 }
 
+/** What --check reports for a path: `old` is its baseline entry (null: not in the baseline), `neu` what is there now. */
+export function compareEntry (old: AideDbEntry | null, neu: AideDbEntry): ReportEntry | null {
+  if (old === null) return addedEntry(neu)
+  const attrs = changedAttributes(old, neu)
+  return attrs.size === 0 ? null : changedEntry(old, neu, attrs)
+}
+
 export function removedEntry (e: AideDbEntry): ReportEntry {
   return { path: e.path, change: 'removed', summary: typeChar(e) + '-'.repeat(REPORT_ORDER.length - 1), attributes: {} }
 }

@@ -26,18 +26,28 @@ function toEntry (r: Row): AideDbEntry {
   return { path: r.path, attr: r.attr, fields: JSON.parse(r.fields) as Record<string, string> }
 }
 
+/** A lookup of one path's baseline entry on any connection to the state database (worker threads open their own). */
+export function indexLookup (db: Database.Database): (path: Buffer) => AideDbEntry | null {
+  const get = db.prepare('SELECT path, attr, fields FROM baseline_index WHERE path = ?')
+  return path => {
+    const r = get.get(path) as Row | undefined
+    return r === undefined ? null : toEntry(r)
+  }
+}
+
 export class BaselineIndex {
   readonly #db: Database.Database
   readonly #now: () => number
   readonly #stmts
+  readonly #lookup: (path: Buffer) => AideDbEntry | null
 
   constructor (db: Database.Database, now: () => number) {
     this.#db = db
     this.#now = now
     db.exec('CREATE TEMP TABLE IF NOT EXISTS index_seen (path BLOB PRIMARY KEY) WITHOUT ROWID')
+    this.#lookup = indexLookup(db)
     this.#stmts = {
       state: db.prepare('SELECT baseline_id, db_sha256, db_spec, entries, built_at, conf_sha256 FROM baseline_index_state WHERE id = 1'),
-      get: db.prepare('SELECT path, attr, fields FROM baseline_index WHERE path = ?'),
       stage: db.prepare('INSERT OR REPLACE INTO baseline_index_staging (path, attr, fields) VALUES (?, ?, ?)'),
       clearStaging: db.prepare('DELETE FROM baseline_index_staging'),
       clear: db.prepare('DELETE FROM baseline_index'),
@@ -102,8 +112,12 @@ export class BaselineIndex {
   }
 
   get (path: Buffer): AideDbEntry | null {
-    const r = this.#stmts.get.get(path) as Row | undefined
-    return r === undefined ? null : toEntry(r)
+    return this.#lookup(path)
+  }
+
+  /** The state database file (worker threads open it read-only), or null when it lives in memory. */
+  get file (): string | null {
+    return this.#db.memory ? null : this.#db.name
   }
 
   /** Every entry, ordered by path bytes (for the watch planner). */

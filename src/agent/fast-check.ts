@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import type { Logger } from '../core/log.js'
 import type { AideReport, ReportEntry } from './aide-report.js'
-import { addedEntry, changedAttributes, changedEntry, removedEntry } from './aide-db-diff.js'
+import { compareEntry, removedEntry } from './aide-db-diff.js'
 import { readAideDb, type AideDbEntry } from './aide-db.js'
 import { readDryInit } from './aide-dry-init.js'
 import { unmeasurable } from './aide-entry.js'
@@ -25,7 +25,7 @@ import type { AideExit, AideRunning } from './aide-process.js'
 import type { BaselineIndex } from './baseline-index.js'
 import { MeasurePool } from './measure-pool.js'
 import type { UnverifiedPath } from './scan-types.js'
-import { measureSelections, Unmeasurable } from './selection-measure.js'
+import { measureSelections, Unmeasurable, type ComparedBatch } from './selection-measure.js'
 
 const BATCH = 2000
 
@@ -36,29 +36,32 @@ export interface FastDiff extends AideReport {
 
 export interface DiffMeta { readonly aideVersion: string, readonly startTime: string, readonly endTime: string }
 
-/** Diffs the current state (`current`: entries as AIDE records them, or a database file AIDE wrote) against the index of the baseline. */
-export async function diffAgainstIndex (index: BaselineIndex, current: string | AsyncIterable<AideDbEntry>, meta: () => DiffMeta): Promise<FastDiff> {
+async function * comparedHere (index: BaselineIndex, entries: AsyncIterable<AideDbEntry>): AsyncGenerator<ComparedBatch> {
+  let seen: Buffer[] = []
+  let differences: ReportEntry[] = []
+  for await (const neu of entries) {
+    seen.push(neu.path)
+    const d = compareEntry(index.get(neu.path), neu)
+    if (d !== null) differences.push(d)
+    if (seen.length < BATCH) continue
+    yield { seen, differences }
+    seen = []
+    differences = []
+  }
+  yield { seen, differences }
+}
+
+/** Collects compared batches into a report; the baseline entries no batch has seen are the removed ones. */
+async function diffBatches (index: BaselineIndex, batches: AsyncIterable<ComparedBatch>, meta: () => DiffMeta): Promise<FastDiff> {
   const added: ReportEntry[] = []
   const changed: ReportEntry[] = []
   let total = 0
-  let seen: Buffer[] = []
   index.resetSeen()
-  for await (const neu of typeof current === 'string' ? readAideDb(current) : current) {
-    total++
-    seen.push(neu.path)
-    if (seen.length >= BATCH) {
-      index.markSeen(seen)
-      seen = []
-    }
-    const old = index.get(neu.path)
-    if (old === null) {
-      added.push(addedEntry(neu))
-      continue
-    }
-    const attrs = changedAttributes(old, neu)
-    if (attrs.size > 0) changed.push(changedEntry(old, neu, attrs))
+  for await (const batch of batches) {
+    total += batch.seen.length
+    index.markSeen(batch.seen)
+    for (const d of batch.differences) (d.change === 'added' ? added : changed).push(d)
   }
-  index.markSeen(seen)
   const removed = [...index.unseen()].map(removedEntry)
   index.resetSeen()
   const isDifferent = added.length + removed.length + changed.length > 0
@@ -75,6 +78,11 @@ export async function diffAgainstIndex (index: BaselineIndex, current: string | 
     entries: [...added, ...removed, ...changed],
     exitCode: (added.length > 0 ? 1 : 0) | (removed.length > 0 ? 2 : 0) | (changed.length > 0 ? 4 : 0),
   }
+}
+
+/** Diffs the current state (`current`: entries as AIDE records them, or a database file AIDE wrote) against the index of the baseline. */
+export async function diffAgainstIndex (index: BaselineIndex, current: string | AsyncIterable<AideDbEntry>, meta: () => DiffMeta): Promise<FastDiff> {
+  return await diffBatches(index, comparedHere(index, typeof current === 'string' ? readAideDb(current) : current), meta)
 }
 
 export interface FastCheckOptions {
@@ -127,16 +135,17 @@ function isClean (exit: AideExit): boolean {
 
 /** Why the measured way cannot serve this baseline's rules, or null when it can. */
 function measuredBlocker (index: BaselineIndex): string | null {
+  if (index.file === null) return 'the state database is in memory, where worker threads cannot read the index'
   const names = new Set(index.attrSets().flatMap(unmeasurable))
   return names.size === 0 ? null : `the rules record ${[...names].join(', ')}, which only AIDE can read`
 }
 
 async function measured (o: FastCheckOptions): Promise<FastCheckRun> {
   const aide = await o.spawn(['-c', o.conf, '--dry-init'], 'stream')
-  const pool = new MeasurePool(o.workers)
+  const pool = new MeasurePool(o.index.file as string, o.workers)
   const unverified: UnverifiedPath[] = []
   try {
-    const diff = await diffAgainstIndex(o.index, measureSelections(readDryInit(aide.stdout as NonNullable<AideRunning['stdout']>), pool, unverified), o.meta)
+    const diff = await diffBatches(o.index, measureSelections(readDryInit(aide.stdout as NonNullable<AideRunning['stdout']>), pool, unverified), o.meta)
     const exit = await aide.done
     return { exit, diff: isClean(exit) ? diff : null, unverified, how: 'measured' }
   } catch (err) {

@@ -1,15 +1,25 @@
 /**
  * A worker thread of the fast full check (measure-pool.ts): measures a batch of AIDE-selected
- * paths the way `aide --init` records them (aide-entry.ts). Synchronous on purpose: a worker has
- * nothing else to do, and sync reads into one reused buffer are the cheapest way to hash.
+ * paths the way `aide --init` records them (aide-entry.ts) and compares each with its baseline
+ * entry on its own read-only connection to the state database (WAL: the agent's writes go on).
+ * Only differences travel back, so the main thread is left reading AIDE's output. Synchronous on
+ * purpose: a worker has nothing else to do, and sync reads into one reused buffer hash fastest.
  */
+import Database from 'better-sqlite3'
 import { lstatSync, readlinkSync } from 'node:fs'
-import { parentPort } from 'node:worker_threads'
+import { setPriority } from 'node:os'
+import { parentPort, workerData } from 'node:worker_threads'
 import { BIT } from './aide-attributes.js'
+import type { AideDbEntry } from './aide-db.js'
+import { compareEntry } from './aide-db-diff.js'
 import { ChangedWhileReading, attrForType, errorReason, hashFileSync, linkField, statFields, wantedDigests } from './aide-entry.js'
-import type { MeasureReply, MeasureRequest, MeasuredEntry, UnreadablePath } from './measure-pool.js'
+import { indexLookup } from './baseline-index.js'
+import type { MeasureReply, MeasureRequest, UnreadablePath } from './measure-pool.js'
+import type { ReportEntry } from './aide-report.js'
 
-function measure (path: Buffer, ruleAttr: number, unreadable: UnreadablePath[]): MeasuredEntry | null {
+const WORKER_NICE = 10
+
+function measure (path: Buffer, ruleAttr: number, unreadable: UnreadablePath[]): AideDbEntry | null {
   let st
   try {
     st = lstatSync(path, { bigint: true, throwIfNoEntry: false })
@@ -43,15 +53,27 @@ function measure (path: Buffer, ruleAttr: number, unreadable: UnreadablePath[]):
   return { path, attr, fields }
 }
 
+// AIDE's walk is the critical path of the check, and it runs in its own process at the agent's
+// priority: these hashing threads lower their own (Linux nice values are per thread), so AIDE
+// gets a core when it needs one and they take the rest.
+setPriority(WORKER_NICE)
+
+const db = new Database((workerData as { stateDb: string }).stateDb, { readonly: true, fileMustExist: true })
+const lookup = indexLookup(db)
+
 parentPort?.on('message', (req: MeasureRequest) => {
   const unreadable: UnreadablePath[] = []
-  const entries: MeasuredEntry[] = []
+  const seen: Buffer[] = []
+  const differences: ReportEntry[] = []
   try {
     for (const item of req.items) {
-      const e = measure(Buffer.from(item.path.buffer, item.path.byteOffset, item.path.byteLength), item.attr, unreadable)
-      if (e !== null) entries.push(e)
+      const neu = measure(Buffer.from(item.path.buffer, item.path.byteOffset, item.path.byteLength), item.attr, unreadable)
+      if (neu === null) continue
+      seen.push(neu.path)
+      const difference = compareEntry(lookup(neu.path), neu)
+      if (difference !== null) differences.push(difference)
     }
-    parentPort?.postMessage({ id: req.id, entries, unreadable } satisfies MeasureReply)
+    parentPort?.postMessage({ id: req.id, seen, differences, unreadable } satisfies MeasureReply)
   } catch (err) {
     parentPort?.postMessage({ id: req.id, error: `${(err as Error).message}` } satisfies MeasureReply)
   }
