@@ -174,9 +174,10 @@ export async function runFastCheck (o: FastCheckOptions): Promise<FastCheckRun> 
     try {
       return await measured(o)
     } catch (err) {
-      // A rule added for new paths only, or dry-init output we cannot read: AIDE still can.
-      if (!(err instanceof Unmeasurable) && (err as { code?: string }).code !== 'PFIM_AIDE_REPORT_INVALID') throw err
-      o.log.warn({ err }, 'fast check: measuring in Node is not possible here; running aide --init instead')
+      // A rule Node cannot honour met only now (new paths), dry-init output we cannot read, or a
+      // worker that failed: AIDE can still record the tree, so the check is not lost.
+      const why = err instanceof Unmeasurable ? 'measuring in Node is not possible here' : 'measuring in Node failed'
+      o.log.warn({ err }, `fast check: ${why}; running aide --init instead`)
     }
   } else {
     o.log.info({ why: blocker }, 'fast check: AIDE records the tree (aide --init), not Node')
