@@ -82,6 +82,9 @@ t.test('--help and --version', async t => {
 
 t.test('kill -9 during a scan: restart marks it Interrupted, stops the orphan AIDE, keeps the baseline', async t => {
   const f = nodeFixture(t)
+  // An exact check's AIDE runs for minutes and outlives a killed agent. (A fast check's AIDE only
+  // walks the tree and dies on its closed pipe; its hashing threads die with the agent.)
+  writeFileSync(f.configFile, JSON.stringify({ ...f.config, aide: { ...f.config.aide, mode: 'exact' } }))
   const first = runAgent(['--config', f.configFile])
   t.teardown(() => { first.kill('SIGKILL') })
   await until('the first baseline', () => {

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { aggregatorBed, NAMESPACE } from '../../helpers/aggregator.js';
 import { runCli } from '../run-cli.js';
+import { until } from '../../helpers/until.js';
 
 const at = '2026-11-23T12:00:00.000Z';
 const scan = (seq: number, condition: string, changed: number) => ({
@@ -21,9 +22,14 @@ t.test('top lists every node with status, counts, agent state and backlog', asyn
   await bed.k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'fileintegrity.openshift.io/v1alpha1', kind: 'FileIntegrity', metadata: { name: 'fi', namespace: NAMESPACE }, spec: { nodeSelector: { role: 'w' }, config: {} } }));
   const a = await bed.nodeCreds('node-a');
   const b = await bed.nodeCreds('node-b');
-  await bed.post(a, '/v1/reports', { node: 'node-a', reports: [scan(1, 'Succeeded', 0), scan(2, 'Failed', 2)] });
-  await bed.post(b, '/v1/reports', { node: 'node-b', reports: [scan(1, 'Succeeded', 0), { seq: 2, at, kind: 'heartbeat', payload: { agentVersion: '0.1.0', aideVersion: '0.18.3', state: 'active', backlog: 7, lastScanId: 1, directiveVersion: null } }] });
+  const ra = await bed.post(a, '/v1/reports', { node: 'node-a', reports: [scan(1, 'Succeeded', 0), scan(2, 'Failed', 2)] });
+  t.equal(ra.json.ackedSeq, 2, JSON.stringify(ra.json));
+  const rb = await bed.post(b, '/v1/reports', { node: 'node-b', reports: [scan(1, 'Succeeded', 0), { seq: 2, at, kind: 'heartbeat', payload: { agentVersion: '0.1.0', aideVersion: '0.18.3', state: 'active', backlog: 7, lastScanId: 1, directiveVersion: null } }] });
+  t.equal(rb.json.ackedSeq, 2, JSON.stringify(rb.json));
   await bed.agg.reconcile();
+  // Both statuses are in the API server before top asks (the answer comes from the aggregator's
+  // cache, which a loaded machine may refresh a moment later than the writes).
+  for (const n of ['node-a', 'node-b']) await until(`the status of ${n}`, async () => (await bed.get(a, '/v1/nodes')).json.nodes?.find((x: { node: string, condition: string | null }) => x.node === n)?.condition);
   const config = join(bed.dir, 'agent.json');
   writeFileSync(config, JSON.stringify({ nodeName: 'node-a', stateDir: join(bed.dir, 'state'), aggregator: { url: bed.url, caFile: bed.caFile, certFile: a.certFile, keyFile: a.keyFile } }));
 
