@@ -110,7 +110,8 @@ export interface FastCheckRun {
   readonly how: 'measured' | 'aide-init'
 }
 
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex')
+/** The aide.conf digest the baseline index records (which rules it was taken with). */
+export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex')
 /** Flags that change what --check reports (moved files, allowed new or removed files): only AIDE applies them. */
 const REPORTING_FLAGS: readonly AttributeName[] = ['checkinode', 'allownewfile', 'allowrmfile']
 

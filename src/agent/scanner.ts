@@ -4,7 +4,6 @@
  * when AIDE succeeded and the new database is complete; a check first proves the baseline is the
  * one the agent recorded. Every failure becomes an Errored scan with a message, never a crash.
  */
-import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readFile, rename, rm, writeFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -19,7 +18,7 @@ import { backupFile, pruneBackups } from './backups.js'
 import { assertCompleteDatabase, digestFile, verifyBaseline } from './baseline-file.js'
 import { reclassifyUnreadable } from './unreadable.js'
 import { BaselineIndex } from './baseline-index.js'
-import { exactOnly, runFastCheck } from './fast-check.js'
+import { exactOnly, runFastCheck, sha256 } from './fast-check.js'
 import { renderIntegrityLog } from './integrity-log.js'
 import { timeString } from './aide-db-values.js'
 import { ScanQueue } from './scan-queue.js'
@@ -53,7 +52,6 @@ export interface FinishedScan {
   readonly aideConfigId: string
 }
 
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex')
 
 function errored (err: unknown, prefix = ''): ScanOutcome {
   const code = isAppError(err) ? err.code : 'PFIM_AIDE_FAILED'
