@@ -10,7 +10,7 @@ import { closeSync, fstatSync, openSync, readSync, readdirSync, statSync, type S
 import { basename, dirname, join } from 'node:path'
 import type { Logger } from '../core/log.js'
 import { isAppError } from '../core/errors.js'
-import { MAX_AUDIT_LINE_BYTES, parseAuditLine, type AuditDenial } from './audit-event.js'
+import { MAX_AUDIT_LINE_BYTES, denialScreen, parseAuditLine, type AuditDenial } from './audit-event.js'
 import type { CursorStore } from './cursor-store.js'
 
 export interface AuditCursor { readonly inode: number, readonly offset: number }
@@ -36,6 +36,7 @@ const CHUNK = 64 * 1024
 export class AuditTailer {
   readonly health: AuditHealth = { state: 'waiting', lines: 0, denials: 0, malformed: 0 }
   readonly #o: AuditTailerOptions
+  readonly #mayHoldDenial: (line: Buffer) => boolean
   #fd: number | null = null
   #cursor: AuditCursor
   /** Lines this tick may still read; bounds one tick's work (and its transaction). */
@@ -43,6 +44,7 @@ export class AuditTailer {
 
   constructor (opts: AuditTailerOptions) {
     this.#o = opts
+    this.#mayHoldDenial = denialScreen(opts.codes)
     this.#cursor = opts.cursors.get<AuditCursor>(CURSOR) ?? { inode: 0, offset: 0 }
   }
 
@@ -131,7 +133,7 @@ export class AuditTailer {
       pending = Buffer.concat([pending, buf.subarray(0, n)])
       let nl
       while (this.#budget > 0 && (nl = pending.indexOf(0x0a)) >= 0) {
-        if (!skipping) this.#line(pending.subarray(0, nl).toString('utf8'))
+        if (!skipping) this.#line(pending.subarray(0, nl))
         skipping = false
         consumed += nl + 1
         pending = pending.subarray(nl + 1)
@@ -150,8 +152,13 @@ export class AuditTailer {
     return consumed
   }
 
-  #line (text: string): void {
+  #line (bytes: Buffer): void {
     this.#budget--
+    if (!this.#mayHoldDenial(bytes)) {
+      this.health.lines++
+      return
+    }
+    const text = bytes.toString('utf8')
     if (text.trim() === '') return
     this.health.lines++
     try {

@@ -20,7 +20,7 @@ import type { Logger } from '../core/log.js'
 import { forbiddenLogRecord, type AuditDenial } from './audit-event.js'
 import { AuditTailer } from './audit-tailer.js'
 import { CursorStore } from './cursor-store.js'
-import type { SyslogSink, Watcher } from './finding-types.js'
+import type { FindingInput, SyslogSink, Watcher } from './finding-types.js'
 import type { ClosedBurst, FindingStore } from './findings.js'
 import type { Store } from './store.js'
 
@@ -45,6 +45,14 @@ export function denialFingerprint (d: AuditDenial): string {
 
 interface Pending { readonly denial: AuditDenial, readonly isNew: boolean }
 
+function denialFinding (d: AuditDenial): FindingInput {
+  return {
+    kind: 'audit-denial', severity: 'critical', subject: d.user === '' ? '(unknown user)' : d.user,
+    message: d.message === '' ? `HTTP ${d.code}: ${d.verb} ${d.requestUri}` : d.message,
+    details: { ...d }, fingerprint: denialFingerprint(d),
+  }
+}
+
 const WAKE_DELAY_MS = 50
 const BATCH_LINES = 2000
 
@@ -52,7 +60,7 @@ export class AuditWatcher implements Watcher {
   readonly name = 'audit'
   readonly #o: AuditWatcherOptions
   #tailer: AuditTailer
-  #pending: Pending[] = []
+  #denials: AuditDenial[] = []
   #dirWatch: FSWatcher | null = null
   #timer: NodeJS.Timeout | null = null
   #wake: NodeJS.Timeout | null = null
@@ -70,7 +78,7 @@ export class AuditWatcher implements Watcher {
 
   #newTailer (): AuditTailer {
     const o = this.#o
-    return new AuditTailer({ path: o.config.path, cursors: new CursorStore(o.store.db, o.now), codes: o.config.codes, onDenial: d => this.#denial(d), log: o.log })
+    return new AuditTailer({ path: o.config.path, cursors: new CursorStore(o.store.db, o.now), codes: o.config.codes, onDenial: d => this.#denials.push(d), log: o.log })
   }
 
   async start (): Promise<void> {
@@ -88,10 +96,13 @@ export class AuditWatcher implements Watcher {
    */
   tick (): void {
     if (!this.#isRunning) return
-    this.#pending = []
+    this.#denials = []
     try {
-      const hasMore = this.#o.store.db.transaction(() => this.#tailer.tick(BATCH_LINES))()
-      this.#emit(this.#pending)
+      const [hasMore, pending] = this.#o.store.db.transaction(() => {
+        const more = this.#tailer.tick(BATCH_LINES)
+        return [more, this.#record(this.#denials)] as const
+      })()
+      this.#emit(pending)
       if (hasMore) this.#next ??= setImmediate(() => { this.#next = null; this.tick() })
     } catch (err) {
       this.#fail({ err, path: this.#o.config.path }, 'reading the audit log failed; retrying on the next change or tick')
@@ -100,20 +111,17 @@ export class AuditWatcher implements Watcher {
       this.#tailer = this.#newTailer()
       this.#malformedLogged = 0
     } finally {
-      this.#pending = []
+      this.#denials = []
     }
     this.#reportMalformed()
     this.#watchDir()
   }
 
-  #denial (d: AuditDenial): void {
-    const { isNew } = this.#o.findings.recordNew({
-      kind: 'audit-denial', severity: 'critical', subject: d.user === '' ? '(unknown user)' : d.user,
-      message: d.message === '' ? `HTTP ${d.code}: ${d.verb} ${d.requestUri}` : d.message,
-      details: { ...d }, fingerprint: denialFingerprint(d),
-    })
-    this.#pending.push({ denial: d, isNew })
+  #record (denials: readonly AuditDenial[]): Pending[] {
+    if (denials.length === 0) return []
+    const recorded = this.#o.findings.recordAll(denials.map(denialFinding))
     this.#lastEventAt = this.#o.now()
+    return denials.map((denial, i) => ({ denial, isNew: recorded[i]?.isNew === true }))
   }
 
   #emit (pending: readonly Pending[]): void {

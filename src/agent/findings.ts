@@ -4,7 +4,9 @@
  * Collapsing: a finding with a fingerprint whose kind has a burst window collapses into the newest
  * finding with the same kind and fingerprint first observed less than a window ago: its count and
  * last_seen_at grow, nothing new is inserted. The window is anchored at the first observation, so
- * a sustained stream still yields one finding per window, never one that grows forever.
+ * a sustained stream still yields one finding per window, never one that grows forever. Which
+ * bursts are open is kept in memory (open-bursts.ts, filled from the table on start), not looked up
+ * in an index of the table.
  *
  * What is announced: the first observation is queued for the aggregator at once (count 1, in the
  * same transaction as the row). Repeats are not queued one by one; when the window has closed,
@@ -16,6 +18,7 @@
 import type Database from 'better-sqlite3'
 import { checkFindingPayload, type FindingPayload } from '../core/protocol.js'
 import type { FindingInput, FindingKind, FindingSeverity, FindingSink } from './finding-types.js'
+import { DEFAULT_MAX_OPEN_BURSTS, OpenBursts } from './open-bursts.js'
 import type { Outbox } from './outbox.js'
 
 /** Every kind, checked complete by the compiler; the CLI validates --kind against it. */
@@ -56,6 +59,8 @@ export interface FindingStoreOptions {
   readonly outbox: Outbox | null
   /** Burst window per kind in ms; kinds without one (or 0) never collapse. */
   readonly burstMs?: Partial<Record<FindingKind, number>>
+  /** Open bursts remembered per kind (open-bursts.ts); the default suits production. */
+  readonly maxOpenBursts?: number
 }
 
 interface Row {
@@ -104,8 +109,10 @@ export class FindingStore implements FindingSink {
   readonly #o: FindingStoreOptions
   readonly #listeners = new Map<FindingKind, Array<(b: ClosedBurst) => void>>()
   readonly #stmts
+  readonly #open: OpenBursts
   // Made once: better-sqlite3 prepares a transaction's own statements on every db.transaction().
   readonly #recordTx: (input: FindingInput) => { id: number, isNew: boolean }
+  readonly #recordAllTx: (inputs: readonly FindingInput[]) => Array<{ id: number, isNew: boolean }>
   readonly #closeTx: () => ClosedBurst[]
 
   constructor (db: Database.Database, opts: FindingStoreOptions) {
@@ -114,15 +121,30 @@ export class FindingStore implements FindingSink {
     this.#stmts = {
       insert: db.prepare('INSERT INTO findings (kind, severity, observed_at, last_seen_at, subject, message, details, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       byId: db.prepare(`SELECT ${COLUMNS} FROM findings WHERE id = ?`),
-      // INDEXED BY: left to itself the planner prefers findings_kind, which scans every recent
-      // finding of the kind per record (quadratic in a flood of distinct denials).
-      open: db.prepare('SELECT id FROM findings INDEXED BY findings_fingerprint WHERE fingerprint = @fp AND last_seen_at > @since AND kind = @kind AND observed_at > @since ORDER BY id DESC LIMIT 1'),
-      repeat: db.prepare('UPDATE findings SET count = count + 1, last_seen_at = ? WHERE id = ?'),
+      // kind and fingerprint too: an open burst may name a row an outer transaction rolled back,
+      // whose id SQLite then gives to another finding.
+      repeat: db.prepare('UPDATE findings SET count = count + 1, last_seen_at = ? WHERE id = ? AND kind = ? AND fingerprint = ?'),
+      recent: db.prepare('SELECT id, fingerprint, observed_at FROM findings WHERE kind = ? AND observed_at > ? AND fingerprint IS NOT NULL ORDER BY observed_at DESC, id DESC LIMIT ?'),
       unreported: db.prepare(`SELECT ${COLUMNS}, reported_count FROM findings INDEXED BY findings_open_bursts WHERE kind = ? AND count > reported_count AND observed_at <= ?`),
       reported: db.prepare('UPDATE findings SET reported_count = ? WHERE id = ?'),
     }
     this.#recordTx = db.transaction((input: FindingInput) => this.#insertOrCollapse(input))
+    this.#recordAllTx = db.transaction((inputs: readonly FindingInput[]) => inputs.map(i => this.#insertOrCollapse(i)))
     this.#closeTx = db.transaction(() => this.#announceClosed())
+    this.#open = this.#loadOpenBursts(opts.maxOpenBursts)
+  }
+
+  /** The bursts whose windows are still open, newest last, as a restart finds them. */
+  #loadOpenBursts (max: number | undefined): OpenBursts {
+    const open = new OpenBursts(max)
+    const now = this.#o.now()
+    for (const kind of FINDING_KINDS) {
+      const window = this.#windowMs(kind)
+      if (window <= 0) continue
+      const rows = this.#stmts.recent.all(kind, now - window, max ?? DEFAULT_MAX_OPEN_BURSTS) as Array<{ id: number, fingerprint: string, observed_at: number }>
+      for (const r of rows.reverse()) open.open(kind, r.fingerprint, r.id, r.observed_at)
+    }
+    return open
   }
 
   #windowMs (kind: FindingKind): number {
@@ -139,19 +161,29 @@ export class FindingStore implements FindingSink {
     return this.#recordTx(input)
   }
 
+  /**
+   * As recordNew() for many, in one transaction (a savepoint inside the caller's): a batch of audit
+   * denials would otherwise pay a savepoint per finding.
+   */
+  recordAll (inputs: readonly FindingInput[]): ReadonlyArray<{ readonly id: number, readonly isNew: boolean }> {
+    return inputs.length === 0 ? [] : this.#recordAllTx(inputs)
+  }
+
   #insertOrCollapse (input: FindingInput): { id: number, isNew: boolean } {
     const now = this.#o.now()
     const window = this.#windowMs(input.kind)
-    if (input.fingerprint !== undefined && window > 0) {
-      const open = this.#stmts.open.get({ fp: input.fingerprint, kind: input.kind, since: now - window }) as { id: number } | undefined
-      if (open !== undefined) {
-        this.#stmts.repeat.run(now, open.id)
-        return { id: open.id, isNew: false }
+    const collapses = input.fingerprint !== undefined && window > 0
+    if (collapses) {
+      const open = this.#open.find(input.kind, input.fingerprint, now - window)
+      if (open !== null) {
+        if (this.#stmts.repeat.run(now, open, input.kind, input.fingerprint).changes === 1) return { id: open, isNew: false }
+        this.#open.forget(input.kind, input.fingerprint)
       }
     }
     const details = JSON.stringify(input.details ?? {})
     const id = Number(this.#stmts.insert.run(input.kind, input.severity, now, now, input.subject, input.message, details, input.fingerprint ?? null).lastInsertRowid)
     this.#o.outbox?.enqueue('finding', findingPayload(this.get(id)))
+    if (collapses) this.#open.open(input.kind, input.fingerprint, id, now)
     return { id, isNew: true }
   }
 
@@ -183,6 +215,7 @@ export class FindingStore implements FindingSink {
     const now = this.#o.now()
     const out: ClosedBurst[] = []
     for (const kind of FINDING_KINDS) {
+      this.#open.expire(kind, now - this.#windowMs(kind))
       const rows = this.#stmts.unreported.all(kind, now - this.#windowMs(kind)) as Array<Row & { reported_count: number }>
       for (const r of rows) {
         this.#stmts.reported.run(r.count, r.id)

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { existsSync, readFileSync } from 'node:fs'
-import { forbiddenLogRecord, parseAuditLine, MAX_AUDIT_LINE_BYTES, type AuditDenial } from '../../src/agent/audit-event.js'
+import { denialScreen, forbiddenLogRecord, parseAuditLine, MAX_AUDIT_LINE_BYTES, type AuditDenial } from '../../src/agent/audit-event.js'
 import { kubeFixture } from '../helpers/kube.js'
 
 const denied = {
@@ -50,6 +50,23 @@ for (const [what, line, message] of malformed) {
   })
 }
 
+t.test('the screen skips only lines that cannot hold a denial code', async t => {
+  const mayHold = denialScreen([401, 403])
+  const go = (event: object): Buffer => Buffer.from(JSON.stringify(event))
+  const ok = { ...denied, responseStatus: { metadata: {}, code: 200 } }
+  t.equal(mayHold(go(ok)), false, 'a 200 written as the kube-apiserver writes it is skipped unparsed')
+  t.equal(mayHold(go(denied)), true, 'a 403 is parsed')
+  t.equal(mayHold(go({ ...denied, responseStatus: { code: 401 } })), true, 'a 401 is parsed')
+  t.equal(mayHold(go({ ...ok, requestURI: '/api/v1/namespaces/ns403/pods' })), true, "the code's digits anywhere: parsed, and the parse decides")
+  t.equal(parseAuditLine(JSON.stringify({ ...ok, requestURI: '/api/v1/namespaces/ns403/pods' }), 1), null)
+  t.equal(mayHold(go(ok).subarray(0, 200)), true, 'a cut line (no closing brace) is parsed, so it is counted as malformed')
+  t.equal(mayHold(Buffer.from(JSON.stringify({ apiVersion: 'audit.k8s.io/v1', kind: 'Event', responseStatus: { code: 200 } }))), true, 'another key order: parsed')
+  t.equal(mayHold(Buffer.from('{"kind": "Event", "apiVersion": "audit.k8s.io/v1", "code": 200}')), true, 'whitespace: parsed')
+  t.equal(mayHold(Buffer.from('')), true, 'an empty line is left to the parser')
+  t.equal(denialScreen([418])(go(ok)), false)
+  t.equal(denialScreen([418])(go({ ...ok, responseStatus: { code: 418 } })), true, 'the configured codes decide')
+})
+
 t.test('denials written by the real kube-apiserver', async t => {
   const kube = await kubeFixture(t)
   const bob = await kube.makeClientCert('bob', ['dev'])
@@ -63,4 +80,9 @@ t.test('denials written by the real kube-apiserver', async t => {
   }
   t.match(denial, { user: 'bob', groups: ['dev', 'system:authenticated'], verb: 'list', resource: 'secrets', namespace: 'kube-system', code: 403, sourceIps: ['127.0.0.1'], userAgent: /^kubectl\// })
   t.match(denial?.message, /forbidden: User "bob" cannot list resource "secrets"/)
+  const lines = readFileSync(kube.auditLogPath, 'utf8').split('\n').filter(Boolean)
+  const mayHold = denialScreen([401, 403])
+  const skipped = lines.filter(l => !mayHold(Buffer.from(l)))
+  t.ok(skipped.length > lines.length / 2, `the screen knows how the real kube-apiserver writes events: ${skipped.length} of ${lines.length} lines skipped unparsed`)
+  t.same(skipped.filter(l => parseAuditLine(l, 1) !== null), [], 'no skipped line held a denial')
 })

@@ -11,14 +11,14 @@ import { checkFindingPayload } from '../../src/core/protocol.js'
 
 const T0 = Date.parse('2026-11-23T10:00:00Z')
 
-function setup (t: Test, opts: { aggregator?: boolean, burstMs?: number } = {}) {
+function setup (t: Test, opts: { aggregator?: boolean, burstMs?: number, maxOpenBursts?: number } = {}) {
   const file = join(t.testdir(), 'state.db')
   const clock = { now: T0 }
   const open = () => {
     const store = openStore(file)
     t.teardown(() => store.close())
     const outbox = new Outbox(store.db, () => clock.now)
-    const findings = new FindingStore(store.db, { now: () => clock.now, outbox: opts.aggregator === false ? null : outbox, burstMs: { 'audit-denial': opts.burstMs ?? 60_000 } })
+    const findings = new FindingStore(store.db, { now: () => clock.now, outbox: opts.aggregator === false ? null : outbox, burstMs: { 'audit-denial': opts.burstMs ?? 60_000 }, maxOpenBursts: opts.maxOpenBursts })
     return { store, outbox, findings }
   }
   return { clock, open, ...open() }
@@ -107,6 +107,32 @@ t.test('a restart keeps collapsing into the open burst and announces nothing twi
   const third = s.open()
   t.equal(third.findings.record(denial()), fresh, 'the open burst survives a restart')
   t.equal(third.findings.get(fresh).count, 3)
+})
+
+t.test('past maxOpenBursts the oldest burst is forgotten: its repeat starts a new finding, none is lost', async t => {
+  const { findings } = setup(t, { maxOpenBursts: 2 })
+  const [a, b, c] = ['a', 'b', 'c'].map(u => findings.record(denial(u)))
+  const again = findings.record(denial('a'))
+  t.not(again, a, 'a was the oldest of three open bursts with room for two')
+  t.equal(findings.record(denial('c')), c, 'c is still open')
+  t.not(findings.record(denial('b')), b, 'b was pushed out by the new burst of a')
+  t.equal(findings.list({ limit: 10 }).reduce((n, f) => n + f.count, 0), 6, 'every observation is counted')
+})
+
+t.test('an outer transaction rolled back: the next repeat is recorded, not collapsed into a row that is gone or reused', async t => {
+  const { findings, store } = setup(t)
+  const kept = findings.record(denial('alice'))
+  t.throws(() => store.db.transaction(() => {
+    findings.record(denial('bob'))
+    throw new Error('the batch failed')
+  })())
+  const carol = findings.record(denial('carol'))
+  const bob = findings.record(denial('bob'))
+  t.not(bob, carol, "bob's burst named the id SQLite gave to carol")
+  t.match(findings.get(carol), { subject: 'carol', count: 1 }, "carol's finding was not counted as bob's repeat")
+  t.match(findings.get(bob), { subject: 'bob', count: 1 })
+  t.equal(findings.record(denial('bob')), bob, 'and collapses from then on')
+  t.equal(findings.record(denial('alice')), kept)
 })
 
 t.test('list: newest first, by kind, since, limit; readable on a read-only connection', async t => {

@@ -16,6 +16,8 @@ import { parseConfig } from '../../src/core/config.js'
 import { sinkLogger } from '../helpers/agent.js'
 
 const LINES = Number(process.env.BENCH_AUDIT_LINES ?? 50_000)
+/** BENCH_AUDIT_LOGS=normal (or flood) runs one of the two logs. */
+const ONLY = process.env.BENCH_AUDIT_LOGS?.split(',') ?? null
 
 function line (i: number, isDenial: boolean, distinct: number): string {
   const name = `s${i % distinct}`
@@ -87,6 +89,7 @@ export async function auditRatio (root: string): Promise<void> {
     flood: i => line(i, true, LINES),
   }
   for (const [name, lineAt] of Object.entries(logs)) {
+    if (ONLY !== null && !ONLY.includes(name)) continue
     const file = join(root, `${name}-baseline.log`)
     writeLog(file, lineAt)
     // Median of three, so the first (cold) run does not flatter the watcher.
