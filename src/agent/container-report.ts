@@ -54,6 +54,22 @@ export function summaryReport (r: ContainerRecord | undefined, s: Suppressed, wi
   }
 }
 
+/**
+ * A burst beyond the tree's bound: creates and deletes were recovered by a rescan, but writes to
+ * files that stayed were not seen one by one. A warning: it is about what we could see.
+ */
+export function overflowReport (storage: string, r: ContainerRecord, dropped: number, coalesceMs: number): Report {
+  const label = containerLabel(r)
+  const text = `${dropped} more file events in the container ${label} within ${coalesceMs} ms were beyond the watcher's bound; the container was rescanned for created and deleted files, changes to existing files were not examined one by one`
+  return {
+    finding: {
+      kind: 'container-summary', severity: 'warning', subject: label, message: text,
+      details: { containerId: r.id, container: r.name, pod: r.pod, namespace: r.namespace, storage, overflow: true, dropped },
+    },
+    line: { priority: 'notice', message: `Warning: ${text}` },
+  }
+}
+
 export function storageReport (storage: string, err: AppError): Report {
   const text = displayPath(Buffer.from(err.message))
   return {

@@ -11,21 +11,21 @@
  * name's DELETE and the new name's CREATE. Names are bytes (Buffer) end to end: a name with a
  * newline or invalid UTF-8 is watched and reported like any other.
  *
- * Overlay whiteouts are translated: a `.wh.<name>` file or a 0/0 character device is the deletion
- * of `<name>` from the image; `.wh..wh..opq` hides a whole image directory.
+ * A burst is bounded: at most `maxPending` paths wait for their look. Events for further paths are
+ * dropped and counted; after that flush the whole tree is looked at again (every watched directory
+ * listed, every known entry checked), so creates, deletes and replacements are still reported,
+ * then `onOverflow` says how many events were dropped. Writes to a file that stayed are not
+ * recoverable that way, which is what the overflow tells. Memory stays bounded by the paths
+ * waiting and the entries the tree holds, not by the number of events.
+ *
+ * What a change means in overlay terms (whiteouts, `,ISDIR`) is overlay-change.ts's job.
  */
-import { lstatSync, readdirSync, watch, type FSWatcher, type Stats } from 'node:fs'
+import { lstatSync, readFileSync, readdirSync, watch, type FSWatcher, type Stats } from 'node:fs'
+import { isWhiteoutDevice, isWhiteoutName, overlayChange, type TreeChange } from './overlay-change.js'
 import type { WatchBudget } from './watch-budget.js'
 
-export interface TreeChange {
-  /** The path inside the container, as bytes, starting with `/`. */
-  readonly path: Buffer
-  readonly event: string
-  /** st_mode after the change; null when the path is gone. */
-  readonly mode: number | null
-  /** The change is an overlay whiteout: a file of the image was deleted in the container. */
-  readonly whiteout: boolean
-}
+export type { TreeChange }
+
 
 export interface TreeOptions {
   readonly dir: string
@@ -33,15 +33,34 @@ export interface TreeOptions {
   readonly coalesceMs: number
   readonly onChange: (change: TreeChange) => void
   readonly onError: (err: Error) => void
+  /** After a flush for which `dropped` events (for paths beyond `maxPending`) were dropped. */
+  readonly onOverflow?: (dropped: number) => void
+  /** Paths that may wait for their look at once; DEFAULT_MAX_PENDING by default. */
+  readonly maxPending?: number
+}
+
+/** A quarter of the kernel's default inotify queue (16384 events); see pendingBound. */
+export const DEFAULT_MAX_PENDING = 4096
+
+/**
+ * The bound for this host: a quarter of fs.inotify.max_queued_events in distinct paths. A created
+ * file is two or three inotify events (IN_CREATE, IN_MODIFY, IN_CLOSE_WRITE), so a window holding
+ * that many paths may come after a queue the kernel let overflow, which Node never reports (libuv
+ * drops IN_Q_OVERFLOW). Treated as an overflow, its rescan recovers what the kernel dropped.
+ */
+export function pendingBound (queuedEventsFile = '/proc/sys/fs/inotify/max_queued_events'): number {
+  try {
+    const limit = Number.parseInt(readFileSync(queuedEventsFile, 'latin1'), 10)
+    return Number.isSafeInteger(limit) && limit >= 64 ? Math.floor(limit / 4) : DEFAULT_MAX_PENDING
+  } catch {
+    return DEFAULT_MAX_PENDING
+  }
 }
 
 type Kind = 'dir' | 'file' | 'whiteout'
 interface Known { readonly kind: Kind, readonly ino: number }
 interface Pending { rename: boolean, change: boolean }
 
-const SLASH = 0x2f
-const WHITEOUT = Buffer.from('.wh.')
-const OPAQUE = Buffer.from('.wh..wh..opq')
 
 /** Keys are paths inside the container as latin1 strings: one char per byte, so lossless. */
 const keyOf = (b: Buffer): string => b.toString('latin1')
@@ -53,10 +72,6 @@ function lstatOrNull (path: Buffer): Stats | null {
   } catch {
     return null
   }
-}
-
-function isWhiteoutDevice (st: Stats): boolean {
-  return st.isCharacterDevice() && st.rdev === 0
 }
 
 function kindOf (st: Stats): Kind {
@@ -76,6 +91,8 @@ export class ContainerTree {
   /** Known entries by parent directory, so that forgetting a subtree costs the subtree, not the tree. */
   readonly #children = new Map<string, Set<string>>()
   readonly #pending = new Map<string, Pending>()
+  /** Events dropped since the last flush (pending was full). */
+  #dropped = 0
   #timer: NodeJS.Timeout | null = null
   #closed = false
   /** Directories that could not be watched, until they are gone. */
@@ -168,24 +185,53 @@ export class ContainerTree {
   #event (dirKey: string, type: string, name: Buffer | null): void {
     if (this.#closed || name === null) return
     const key = `${dirKey}/${keyOf(name)}`
-    const p = this.#pending.get(key) ?? { rename: false, change: false }
+    this.#timer ??= setTimeout(() => this.#flush(), this.#o.coalesceMs)
+    let p = this.#pending.get(key)
+    if (p === undefined) {
+      if (this.#pending.size >= (this.#o.maxPending ?? DEFAULT_MAX_PENDING)) {
+        this.#dropped++
+        return
+      }
+      p = { rename: false, change: false }
+    }
     if (type === 'rename') p.rename = true
     else p.change = true
     this.#pending.set(key, p)
-    this.#timer ??= setTimeout(() => this.#flush(), this.#o.coalesceMs)
   }
 
   #flush (): void {
     this.#timer = null
     const batch = [...this.#pending]
     this.#pending.clear()
-    for (const [key, p] of batch) {
-      if (this.#closed) return
-      try {
-        this.#settle(key, p)
-      } catch (err) {
-        this.#o.onError(err as Error)
-      }
+    for (const [key, p] of batch) this.#settleSafely(key, p)
+    const dropped = this.#dropped
+    if (dropped === 0 || this.#closed) return
+    this.#dropped = 0
+    this.#resync()
+    this.#o.onOverflow?.(dropped)
+  }
+
+  #settleSafely (key: string, p: Pending): void {
+    if (this.#closed) return
+    try {
+      this.#settle(key, p)
+    } catch (err) {
+      this.#o.onError(err as Error)
+    }
+  }
+
+  /**
+   * After dropped events: every entry of every watched directory, and every entry known there,
+   * is looked at as if renamed. New ones are reported created (new directories watched and walked),
+   * gone ones deleted, replaced ones (another inode) created; the rest say nothing.
+   */
+  #resync (): void {
+    const moved = { rename: true, change: false }
+    for (const dir of [...this.#watchers.keys()]) {
+      if (!this.#watchers.has(dir)) continue
+      const listed = new Set(this.#list(dir).map(name => `${dir}/${keyOf(name)}`))
+      const known = [...(this.#children.get(dir) ?? [])].filter(k => !listed.has(k))
+      for (const key of [...listed, ...known]) this.#settleSafely(key, moved)
     }
   }
 
@@ -225,7 +271,7 @@ export class ContainerTree {
   }
 
   #deleted (key: string, prev: Known): void {
-    if (prev.kind === 'whiteout' || bytesOf(baseName(key)).subarray(0, WHITEOUT.length).equals(WHITEOUT)) return
+    if (prev.kind === 'whiteout' || isWhiteoutName(bytesOf(baseName(key)))) return
     this.#emit(key, prev.kind === 'dir' ? 'DELETE,ISDIR' : 'DELETE', null)
   }
 
@@ -263,22 +309,8 @@ export class ContainerTree {
   }
 
   #emit (key: string, event: string, st: Stats | null): void {
-    const path = bytesOf(key)
-    const name = bytesOf(baseName(key))
-    const parent = path.subarray(0, path.length - name.length - 1)
-    const whiteout = st !== null && (name.subarray(0, WHITEOUT.length).equals(WHITEOUT) || isWhiteoutDevice(st))
-    // A whiteout says one thing, when it appears; a change to it later says nothing.
-    if (whiteout && event !== 'CREATE') return
-    if (st !== null && name.equals(OPAQUE)) {
-      this.#o.onChange({ path: parent.length === 0 ? Buffer.from('/') : parent, event: 'DELETE,ISDIR', mode: null, whiteout: true })
-    } else if (st !== null && name.subarray(0, WHITEOUT.length).equals(WHITEOUT)) {
-      this.#o.onChange({ path: Buffer.concat([parent, Buffer.from([SLASH]), name.subarray(WHITEOUT.length)]), event: 'DELETE', mode: null, whiteout: true })
-    } else if (st !== null && isWhiteoutDevice(st)) {
-      this.#o.onChange({ path, event: 'DELETE', mode: null, whiteout: true })
-    } else {
-      const isDir = st?.isDirectory() === true && !event.endsWith(',ISDIR')
-      this.#o.onChange({ path, event: isDir ? `${event},ISDIR` : event, mode: st?.mode ?? null, whiteout: false })
-    }
+    const change = overlayChange(bytesOf(key), event, st)
+    if (change !== null) this.#o.onChange(change)
   }
 
   close (): void {

@@ -14,9 +14,9 @@ import { isAppError } from '../core/errors.js'
 import type { Logger } from '../core/log.js'
 import { classify, SYSLOG_TAG } from './container-classify.js'
 import { RateLimiter, type Suppressed } from './container-rate.js'
-import { fileReport, storageReport, summaryReport, type Report } from './container-report.js'
+import { fileReport, overflowReport, storageReport, summaryReport, type Report } from './container-report.js'
 import { readStorage, STORAGE_FILES, type ContainerRecord } from './container-storage.js'
-import { ContainerTree, type TreeChange } from './container-tree.js'
+import { ContainerTree, pendingBound, type TreeChange } from './container-tree.js'
 import { WatchBudget } from './watch-budget.js'
 import { displayPath } from './file-path.js'
 import type { FindingSink, SyslogSink, Watcher } from './finding-types.js'
@@ -42,6 +42,8 @@ export interface ContainerWatcherOptions {
   readonly log: Logger
   readonly now: () => number
   readonly timing?: Partial<ContainerTiming>
+  /** Paths one container's burst may hold waiting (container-tree.ts); beyond it, an overflow. pendingBound() by default. */
+  readonly maxPendingPaths?: number
 }
 
 interface Watched { readonly root: string, record: ContainerRecord, tree: ContainerTree | null }
@@ -93,12 +95,15 @@ export class ContainerWatcher implements Watcher {
   #running = false
   #lastEventAt: number | null = null
   #errors = 0
+  #overflows = 0
+  readonly #maxPending: number
 
   constructor (opts: ContainerWatcherOptions) {
     this.#o = opts
     this.#t = { ...CONTAINER_TIMING, ...opts.timing }
     this.#budget = new WatchBudget(opts.watchBudget)
     this.#rate = new RateLimiter({ limit: opts.ratePerMinute, windowMs: this.#t.windowMs, now: opts.now, onSummary: s => this.#summary(s) })
+    this.#maxPending = opts.maxPendingPaths ?? pendingBound()
   }
 
   async start (): Promise<void> {
@@ -210,6 +215,8 @@ export class ContainerWatcher implements Watcher {
       coalesceMs: this.#t.coalesceMs,
       onChange: change => this.#change(w, change),
       onError: err => this.#error(err, 'container tree watch failed'),
+      onOverflow: dropped => this.#overflow(w, dropped),
+      maxPending: this.#maxPending,
     })
     tree.start()
     this.#o.log.info({ container: w.record.id, name: w.record.name, pod: w.record.pod, namespace: w.record.namespace, watches: tree.watches }, 'watching container')
@@ -237,6 +244,12 @@ export class ContainerWatcher implements Watcher {
     this.#lastEventAt = this.#o.now()
     if (!this.#rate.admit(`${w.root}\0${r.id}`, verdict.severity, `${change.event}\0${displayPath(change.path)}`)) return
     this.#report(fileReport(w.root, r, change, verdict))
+  }
+
+  #overflow (w: Watched, dropped: number): void {
+    this.#overflows++
+    this.#o.log.warn({ container: w.record.id, name: w.record.name, dropped }, 'container event burst beyond the bound; upper dir rescanned')
+    this.#report(overflowReport(w.root, w.record, dropped, this.#t.coalesceMs))
   }
 
   #summary (s: Suppressed): void {
@@ -269,8 +282,9 @@ export class ContainerWatcher implements Watcher {
       lastEventAt: isoTime(this.#lastEventAt),
       watches: this.#budget.used + meta,
       budget: this.#budget.limit,
-      // fs.watch does not surface IN_Q_OVERFLOW; the rescan is what covers a lost event.
-      overflows: 0,
+      // Bursts beyond a tree's bound (container-tree.ts). fs.watch does not surface the kernel's
+      // IN_Q_OVERFLOW; the periodic rescan is what covers an event lost there.
+      overflows: this.#overflows,
       errors: this.#errors,
       detail: [`${trees.length} container(s) watched in ${this.#roots.size} storage root(s)`, ...problems].join('; '),
     }

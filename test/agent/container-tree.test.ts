@@ -1,13 +1,13 @@
 /** One upper dir watched with real inotify: event names, coalescing, whiteouts, byte names. */
 import t, { type Test } from 'tap'
-import { mkdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ContainerTree, type TreeChange } from '../../src/agent/container-tree.js'
+import { ContainerTree, DEFAULT_MAX_PENDING, pendingBound, type TreeChange } from '../../src/agent/container-tree.js'
 import { WatchBudget } from '../../src/agent/watch-budget.js'
 import { displayPath } from '../../src/agent/file-path.js'
 import { until } from '../helpers/container-storage.js'
 
-function setup (t: Test, files: Record<string, string> = {}, budget = new WatchBudget(1000)) {
+function setup (t: Test, files: Record<string, string> = {}, budget = new WatchBudget(1000), maxPending?: number) {
   const dir = join(t.testdir(), 'diff')
   mkdirSync(dir)
   for (const [name, content] of Object.entries(files)) {
@@ -16,11 +16,15 @@ function setup (t: Test, files: Record<string, string> = {}, budget = new WatchB
   }
   const changes: Array<{ path: string, event: string, whiteout: boolean }> = []
   const errors: Error[] = []
-  const tree = new ContainerTree({ dir, budget, coalesceMs: 150, onChange: (c: TreeChange) => changes.push({ path: displayPath(c.path), event: c.event, whiteout: c.whiteout }), onError: e => errors.push(e) })
+  const overflows: number[] = []
+  const tree = new ContainerTree({
+    dir, budget, coalesceMs: 150, maxPending, onOverflow: n => overflows.push(n),
+    onChange: (c: TreeChange) => changes.push({ path: displayPath(c.path), event: c.event, whiteout: c.whiteout }), onError: e => errors.push(e),
+  })
   tree.start()
   t.teardown(() => tree.close())
   const seen = (path: string, event: string) => until(`${event} ${path}`, () => changes.find(c => c.path === path && c.event === event))
-  return { dir, tree, changes, errors, seen }
+  return { dir, tree, changes, errors, overflows, seen }
 }
 
 t.test('what exists at start is the baseline; each directory is one watch', async t => {
@@ -125,4 +129,42 @@ t.test('close stops everything', async t => {
   writeFileSync(join(dir, 'late'), 'x')
   await until('the sentinel tree to see the write', () => sentinel.includes('/late'))
   t.same(changes, [])
+})
+
+t.test('a burst beyond maxPending: dropped events are counted, a rescan still reports every create and delete once', async t => {
+  const { dir, tree, changes, overflows, seen } = setup(t, { 'etc/old.conf': 'x', 'etc/kept': 'k', 'bin/tool': 'x' }, new WatchBudget(1000), 20)
+  const created: string[] = []
+  for (let i = 0; i < 300; i++) {
+    writeFileSync(join(dir, 'etc', `f${i}`), 'x')
+    created.push(`/etc/f${i}`)
+  }
+  mkdirSync(join(dir, 'etc/new.d/deep'), { recursive: true })
+  writeFileSync(join(dir, 'etc/new.d/deep/payload'), 'x')
+  unlinkSync(join(dir, 'etc/old.conf'))
+  unlinkSync(join(dir, 'bin/tool'))
+  writeFileSync(join(dir, 'bin/tool'), 'replaced: another inode')
+  await until('the overflow', () => overflows.length > 0)
+  t.ok((overflows[0] as number) >= 280, `the events for paths beyond the 20 waiting were dropped and counted: ${overflows[0]}`)
+  await seen('/etc/new.d/deep/payload', 'CREATE')
+  const creates = changes.filter(c => c.event === 'CREATE').map(c => c.path)
+  t.same(created.filter(p => creates.filter(c => c === p).length !== 1), [], 'every created file reported exactly once')
+  t.ok(changes.some(c => c.path === '/etc/old.conf' && c.event === 'DELETE'), 'the deleted file')
+  t.ok(changes.some(c => c.path === '/bin/tool' && c.event === 'CREATE'), 'the replaced file (another inode)')
+  t.ok(changes.some(c => c.path === '/etc/new.d' && c.event === 'CREATE,ISDIR'), 'the new directory')
+  t.notOk(changes.some(c => c.path === '/etc/kept'), 'an untouched file says nothing')
+  writeFileSync(join(dir, 'etc/new.d/deep/later'), 'x')
+  await seen('/etc/new.d/deep/later', 'CREATE')
+  t.equal(tree.watches, 5, 'diff, etc, bin, new.d, deep: the new directories are watched')
+})
+
+t.test("the bound follows the kernel's inotify queue: a quarter of max_queued_events", async t => {
+  const file = join(t.testdir(), 'max_queued_events')
+  writeFileSync(file, '65536\n')
+  t.equal(pendingBound(file), 16_384)
+  for (const bad of ['', 'lots\n', '10\n', '-5\n']) {
+    writeFileSync(file, bad)
+    t.equal(pendingBound(file), DEFAULT_MAX_PENDING, `${JSON.stringify(bad)} falls back`)
+  }
+  t.equal(pendingBound(join(t.testdir(), 'missing')), DEFAULT_MAX_PENDING)
+  t.equal(pendingBound(), Math.floor(Number(readFileSync('/proc/sys/fs/inotify/max_queued_events', 'latin1')) / 4), 'this host')
 })

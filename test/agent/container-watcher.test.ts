@@ -13,7 +13,7 @@ import { FakeStorage, RecordingFindings, RecordingSyslog, until } from '../helpe
 
 const FAST: Partial<ContainerTiming> = { coalesceMs: 50, remapDebounceMs: 50, rescanMs: 60_000, windowMs: 60_000 }
 
-async function setup (t: Test, opts: { rate?: number, budget?: number, timing?: Partial<ContainerTiming>, storages?: string[] } = {}) {
+async function setup (t: Test, opts: { rate?: number, budget?: number, timing?: Partial<ContainerTiming>, storages?: string[], maxPendingPaths?: number } = {}) {
   const s = new FakeStorage(join(t.testdir(), 'storage'))
   const pod = s.addCrioPod('web-0', 'shop', 'nginx', { 'usr/share/nginx/html/index.html': '<h1>hi</h1>\n' })
   const db = s.addPodman('db', { 'etc/passwd': 'root:x:0:0::/root:/bin/sh\n', 'usr/local/bin/tool': '#!/bin/sh\n', 'var/lib/db/data': 'rows\n' })
@@ -21,7 +21,7 @@ async function setup (t: Test, opts: { rate?: number, budget?: number, timing?: 
   const syslog = new RecordingSyslog()
   const watcher = new ContainerWatcher({
     storages: opts.storages ?? [s.root], ratePerMinute: opts.rate ?? 1000, watchBudget: opts.budget ?? 8192, findings, syslog,
-    log: sinkLogger([]), now: Date.now, timing: { ...FAST, ...opts.timing },
+    log: sinkLogger([]), now: Date.now, timing: { ...FAST, ...opts.timing }, maxPendingPaths: opts.maxPendingPaths,
   })
   t.teardown(() => watcher.close())
   await watcher.start()
@@ -128,6 +128,21 @@ t.test('beyond the rate limit, events are counted and summarized once per contai
 function walk (dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap(e => e.isDirectory() ? walk(join(dir, e.name)) : [e.name])
 }
+
+t.test('a burst beyond the bound is an overflow: counted in health, a warning finding and line, every create still reported', async t => {
+  const { s, db, findings, syslog, watcher } = await setup(t, { maxPendingPaths: 20 })
+  const files: Record<string, string> = {}
+  for (let i = 0; i < 200; i++) files[`usr/local/bin/f${i}`] = 'x' // an existing, watched directory: one event per file
+  s.writeFiles(s.diff(db.layer), files)
+  await until('every create', () => findings.findings.filter(f => f.kind === 'container-file' && f.subject.startsWith('/usr/local/bin/f')).length === 200)
+  const overflow = await until('the overflow finding', () => findings.findings.find(f => f.kind === 'container-summary' && f.details?.overflow === true))
+  t.match(overflow, { severity: 'warning', subject: 'db', details: { container: 'db', dropped: Number } })
+  t.match(overflow.message, /^\d+ more file events in the container db within 50 ms were beyond the watcher's bound; the container was rescanned/)
+  t.ok(syslog.lines.some(l => l.priority === 'notice' && l.message === `Warning: ${overflow.message}`))
+  t.ok(watcher.health().overflows >= 1, 'health counts it')
+  const subjects = findings.findings.filter(f => f.kind === 'container-file').map(f => f.subject)
+  t.equal(new Set(subjects).size, subjects.length, 'no file reported twice')
+})
 
 t.test('file names are data: no command runs, no syslog line is forged', async t => {
   const { s, db, findings, syslog, finding } = await setup(t)

@@ -5,7 +5,7 @@
  * one (5% denials from 20 repeated requests, which collapse) and a flood of distinct denials (each
  * a new finding and a forbidden.log record). BENCH_AUDIT_LINES=1000000 is the issue's size.
  */
-import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs'
+import { closeSync, copyFileSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { AuditWatcher } from '../../src/agent/audit-watcher.js'
@@ -62,6 +62,15 @@ function writeLog (file: string, lineAt: (i: number) => string): void {
     for (let j = i; j < Math.min(LINES, i + 10_000); j++) chunk.push(lineAt(j))
     writeSync(fd, chunk.join('\n') + '\n')
   }
+  fsyncSync(fd)
+  closeSync(fd)
+}
+
+/** Written back before the clock starts: the kernel's writeback must not land in a timed run. */
+function copySynced (from: string, to: string): void {
+  copyFileSync(from, to)
+  const fd = openSync(to, 'r+')
+  fsyncSync(fd)
   closeSync(fd)
 }
 
@@ -69,7 +78,7 @@ async function catchUp (root: string, name: string, source: string): Promise<num
   const dir = join(root, name)
   const auditLog = join(dir, 'audit.log')
   mkdirSync(dir, { recursive: true })
-  copyFileSync(source, auditLog)
+  copySynced(source, auditLog)
   const config = parseConfig({ audit: { path: auditLog, forbiddenLog: join(dir, 'forbidden.log') } }, {})
   const store = openStore(join(dir, 'state.db'))
   const findings = new FindingStore(store.db, { now: Date.now, outbox: null, burstMs: { 'audit-denial': 60_000 } })

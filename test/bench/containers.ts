@@ -7,8 +7,13 @@
  * 2. Events to findings: BURST files created in a watched container until every one is a finding
  *    (through the whole watcher: coalescing, lstat, classification, rate limit, sink), against
  *    bare fs.watch handles on the same directories seeing every create.
+ * 3. A flood: FLOOD (100,000) files created as fast as one process can in a watched container,
+ *    with the production rate limit and burst bound: the overflows reported, every create
+ *    accounted for (a finding, or counted in a summary), and the agent's memory before, at its
+ *    peak and after, against the same process idle.
  */
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, watch, writeFileSync } from 'node:fs'
+import { execFile } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ContainerTree } from '../../src/agent/container-tree.js'
@@ -20,6 +25,7 @@ import { FakeStorage, RecordingFindings, RecordingSyslog, until } from '../helpe
 const FILES = Number(process.env.BENCH_FILES ?? 20_000)
 const BURST = Number(process.env.BENCH_BURST ?? 2_000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const FLOOD = Number(process.env.BENCH_FLOOD ?? 100_000)
 
 function median (xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b)
@@ -105,10 +111,49 @@ async function eventRatio (root: string): Promise<void> {
   console.log(`${BURST} creates to findings: watcher ${median(ours).toFixed(0)} ms (includes the 100 ms coalescing window), bare fs.watch ${median(bare).toFixed(0)} ms, ratio ${(median(ours) / median(bare)).toFixed(2)}`)
 }
 
+/**
+ * Creates FLOOD files in 100 watched directories; reports overflows, accounting and memory. With
+ * `busyMs` the agent's thread is held that long while the writer starts (a long transaction, a GC
+ * pause): the kernel's queue (max_queued_events) and the tree's bound fill up.
+ */
+async function flood (root: string, name: string, busyMs: number): Promise<void> {
+  const s = new FakeStorage(join(root, name))
+  const c = s.addPodman('busy')
+  const dirs = fill(s.diff(c.layer), 100, 'seed')
+  const findings = new RecordingFindings()
+  const watcher = new ContainerWatcher({ storages: [s.root], ratePerMinute: 60, watchBudget: 8192, findings, syslog: new RecordingSyslog(), log: sinkLogger([]), now: Date.now })
+  await watcher.start()
+  const mb = (bytes: number): string => `${(bytes / 1048576).toFixed(0)} MB`
+  const before = process.memoryUsage().rss
+  let peak = before
+  const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss) }, 20)
+  const t0 = process.hrtime.bigint()
+  // Another process writes, as a container would, while this one's event loop keeps reading.
+  const writer = `const { writeFileSync } = require('node:fs'); const dirs = ${JSON.stringify(dirs)}; for (let i = 0; i < ${FLOOD}; i++) writeFileSync(dirs[i % dirs.length] + '/flood-' + i, 'x')`
+  const done = new Promise<void>((resolve, reject) => execFile(process.execPath, ['-e', writer], err => { if (err === null) resolve(); else reject(err) }))
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, busyMs)
+  await done
+  const written = ms(t0)
+  // Settled: no new finding for a second. Then close: the rate limiter's summaries come out.
+  for (let n = -1; n !== findings.findings.length;) {
+    n = findings.findings.length
+    await new Promise(resolve => setTimeout(resolve, 1000))
+  }
+  await watcher.close()
+  const accounted = findings.findings.reduce((n, f) => n + (f.kind === 'container-file' ? 1 : f.kind === 'container-summary' && f.details?.overflow !== true ? Number(f.details?.suppressed ?? 0) : 0), 0)
+  const overflows = findings.findings.filter(f => f.details?.overflow === true)
+  clearInterval(sampler)
+  peak = Math.max(peak, process.memoryUsage().rss)
+  const dropped = overflows.reduce((n, f) => n + Number(f.details?.dropped ?? 0), 0)
+  console.log(`${FLOOD} creates in ${written.toFixed(0)} ms, agent ${name}: ${overflows.length} overflow(s) reported (${dropped} events beyond the bound, recovered by rescans), ${accounted} events for the ${FLOOD} creates reported or counted in rate-limit summaries, RSS ${mb(before)} before, peak ${mb(peak)} (+${mb(peak - before)}), ${mb(process.memoryUsage().rss)} after`)
+}
+
 const root = mkdtempSync(join(tmpdir(), 'pfim-bench-ctr-'))
 try {
   startRatio(root)
   await eventRatio(root)
+  await flood(root, 'idle', 0)
+  await flood(root, 'busy for 3 s', 3000)
 } finally {
   rmSync(root, { recursive: true, force: true })
 }
