@@ -4,7 +4,8 @@
  * /etc/group; a change is evaluated after a short quiet period, and a slow periodic rescan is
  * the safety net. Only a change of verdict is reported: each finding has a fingerprint of rule,
  * user and severity, and is recorded once while it holds; a rule's syslog line is written again
- * only when its users or level change.
+ * only when its users or level change. With `cursors`, what was reported is kept in the state
+ * database, so a restart does not report a verdict that held before it again.
  */
 import type { WatcherHealth } from '../core/control-api.js'
 import { isoTime } from '../core/control-api.js'
@@ -16,6 +17,17 @@ import { ConfigError } from '../core/errors.js'
 import { parseThresholdArgs, type Thresholds } from './policy-thresholds.js'
 import { WatchSet, watchPlan } from './policy-watch-set.js'
 import type { ImmutableProbe } from './policy-writable.js'
+import type { CursorStore } from './cursor-store.js'
+
+/** What was last reported, as kept across restarts. */
+interface Reported { readonly seen: string[], readonly ruleKeys: Array<[string, string]> }
+const CURSOR = 'policy-verdict'
+
+function isReported (v: unknown): v is Reported {
+  const r = v as Reported | null
+  return r !== null && typeof r === 'object' && Array.isArray(r.seen) && r.seen.every(f => typeof f === 'string') &&
+    Array.isArray(r.ruleKeys) && r.ruleKeys.every(e => Array.isArray(e) && e.length === 2 && e.every(x => typeof x === 'string'))
+}
 
 export interface PolicyWatcherDeps {
   readonly roots: PolicyRoots
@@ -25,6 +37,8 @@ export interface PolicyWatcherDeps {
   readonly log: Logger
   readonly now: () => number
   readonly probe: ImmutableProbe
+  /** Where the reported verdict is kept across restarts; without it, a restart reports it again. */
+  readonly cursors?: CursorStore
   /** Quiet period after the last change before evaluating (editors write in several steps). */
   readonly debounceMs?: number
   /** Full re-evaluation even without events. */
@@ -53,6 +67,18 @@ export class PolicyWatcher implements Watcher {
       this.#errors++
       deps.log.warn({ dir, err }, 'policy watch failed')
     })
+    this.#loadReported()
+  }
+
+  #loadReported (): void {
+    const kept = this.#deps.cursors?.get<unknown>(CURSOR) ?? null
+    if (kept === null) return
+    if (!isReported(kept)) {
+      this.#deps.log.warn({ cursor: CURSOR }, 'the kept policy verdict is malformed; the current verdict is reported again')
+      return
+    }
+    this.#seen = new Set(kept.seen)
+    this.#ruleKeys = new Map(kept.ruleKeys)
   }
 
   /** The last verdict (null before the first evaluation). */
@@ -125,8 +151,10 @@ export class PolicyWatcher implements Watcher {
     const newProblems = verdict.problems.filter(p => !this.#seen.has(problemFingerprint(p)))
     for (const line of syslogLines(verdict, changedRules, newProblems)) syslog.write(POLICY_SYSLOG_TAG, line.priority, line.message)
     if (changedRules.length > 0 || newProblems.length > 0) log.info({ weight: verdict.weight, status: verdict.status, rules: verdict.rules.map(r => r.rule) }, 'policy verdict changed')
+    const isSame = now.size === this.#seen.size && [...now].every(f => this.#seen.has(f)) && changedRules.length === 0 && ruleKeys.size === this.#ruleKeys.size
     this.#seen = now
     this.#ruleKeys = ruleKeys
+    if (!isSame) this.#deps.cursors?.set(CURSOR, { seen: [...now], ruleKeys: [...ruleKeys] } satisfies Reported)
   }
 
   health (): WatcherHealth {

@@ -13,6 +13,7 @@ import { FindingStore } from './findings.js'
 import type { Outbox } from './outbox.js'
 import { systemRoots, type PolicyRoots } from './policy-facts.js'
 import { configThresholds, PolicyWatcher } from './policy-watcher.js'
+import { CursorStore } from './cursor-store.js'
 import { lsattrProbe } from './policy-writable.js'
 import type { Store } from './store.js'
 import { LoggerSyslog, NO_SYSLOG } from './syslog.js'
@@ -69,7 +70,7 @@ export async function startWatchers (config: AgentConfig, deps: WatcherDeps): Pr
     }
     if (config.policy.enabled) {
       const roots = deps.policyRoots ?? systemRoots(config.policy.homes)
-      watchers.push(new PolicyWatcher({ ...sinks, roots, thresholds: configThresholds(config.policy.thresholds), probe: lsattrProbe(), log: deps.log.child({ component: 'policy' }), now: deps.now }))
+      watchers.push(new PolicyWatcher({ ...sinks, roots, thresholds: configThresholds(config.policy.thresholds), probe: lsattrProbe(), log: deps.log.child({ component: 'policy' }), now: deps.now, cursors: new CursorStore(deps.store.db, deps.now) }))
     }
     for (const w of watchers) await w.start()
     return { findings, syslog, health: () => watchers.map(w => w.health()), close }

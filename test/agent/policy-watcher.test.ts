@@ -3,6 +3,9 @@ import t, { type Test } from 'tap'
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PolicyWatcher } from '../../src/agent/policy-watcher.js'
+import type { PolicyRoots } from '../../src/agent/policy-facts.js'
+import { CursorStore } from '../../src/agent/cursor-store.js'
+import { openStore } from '../../src/agent/store.js'
 import { parseThresholdArgs } from '../../src/agent/policy-thresholds.js'
 import { sinkLogger } from '../helpers/agent.js'
 import { accountsText, GOOD_POLICY, STORAGE_CONF, writePolicyTree, writeUser, type TreeUser } from '../helpers/policy-tree.js'
@@ -10,13 +13,13 @@ import { RecordingFindingSink, RecordingSyslogSink, until } from '../helpers/sin
 
 const ALICE: TreeUser = { name: 'alice', uid: 1000, hasStorage: true, groups: ['podman'], storageConf: STORAGE_CONF }
 
-async function started (t: Test) {
-  const roots = writePolicyTree(t.testdir(), { users: [ALICE] })
+async function started (t: Test, opts: { cursors?: CursorStore, roots?: PolicyRoots, logs?: Array<Record<string, unknown>> } = {}) {
+  const roots = opts.roots ?? writePolicyTree(t.testdir(), { users: [ALICE] })
   const findings = new RecordingFindingSink()
   const syslog = new RecordingSyslogSink()
   const watcher = new PolicyWatcher({
-    roots, thresholds: parseThresholdArgs(['-c', '100']), findings, syslog, log: sinkLogger([]), now: Date.now,
-    probe: async () => null, debounceMs: 30, rescanMs: 3_600_000,
+    roots, thresholds: parseThresholdArgs(['-c', '100']), findings, syslog, log: sinkLogger(opts.logs ?? []), now: Date.now,
+    probe: async () => null, debounceMs: 30, rescanMs: 3_600_000, cursors: opts.cursors,
   })
   t.teardown(() => watcher.close())
   await watcher.start()
@@ -88,4 +91,33 @@ t.test('an invalid policy.json is a policy-file finding and a Warning line, not 
   t.match(watcher.health().detail, /^UNKNOWN: weight 0\/908, 0 rule\(s\) violated, 1 file problem\(s\)/)
   await watcher.close()
   t.equal(watcher.health().running, false)
+})
+
+t.test('a restart does not report a verdict that held before it again; a change while stopped is reported', async t => {
+  const store = openStore(join(t.testdir(), 'state.db'))
+  t.teardown(() => store.close())
+  const cursors = new CursorStore(store.db)
+  const first = await started(t, { cursors })
+  const accept = JSON.stringify({ default: [{ type: 'insecureAcceptAnything' }], transports: JSON.parse(GOOD_POLICY).transports })
+  await first.after('policy.json weakened', () => writeFileSync(join(first.roots.containersDir, 'policy.json'), accept))
+  await until('102 findings', () => first.findings.findings.length === 2)
+  await first.watcher.close()
+
+  const second = await started(t, { cursors, roots: first.roots })
+  t.equal(second.watcher.verdict?.status, 'CRITICAL', 'the verdict still holds')
+  t.same(second.findings.findings, [], 'not reported again')
+  t.same(second.syslog.lines, [], 'no syslog line again')
+  await second.watcher.close()
+
+  writeFileSync(join(first.roots.containersDir, 'policy.json'), GOOD_POLICY)
+  const third = await started(t, { cursors, roots: first.roots })
+  t.equal(third.watcher.verdict?.status, 'OK')
+  await third.after('weakened again', () => writeFileSync(join(first.roots.containersDir, 'policy.json'), accept))
+  await until('reported again: it was resolved while the agent was stopped', () => third.findings.findings.length === 2)
+
+  cursors.set('policy-verdict', { seen: 'not a list' })
+  const logs: Array<Record<string, unknown>> = []
+  const fourth = await started(t, { cursors, roots: first.roots, logs })
+  t.equal(fourth.findings.findings.length, 2, 'a malformed kept verdict: the current one is reported again')
+  t.ok(logs.some(l => l.msg === 'the kept policy verdict is malformed; the current verdict is reported again'))
 })
