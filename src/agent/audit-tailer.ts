@@ -31,7 +31,7 @@ export interface AuditHealth {
 }
 
 const CURSOR = 'audit-log'
-const CHUNK = 64 * 1024
+const CHUNK = 256 * 1024
 
 export class AuditTailer {
   readonly health: AuditHealth = { state: 'waiting', lines: 0, denials: 0, malformed: 0 }
@@ -130,14 +130,18 @@ export class AuditTailer {
     let consumed = offset
     for (let n = readSync(fd, buf, 0, CHUNK, pos); n > 0; n = readSync(fd, buf, 0, CHUNK, pos)) {
       pos += n
-      pending = Buffer.concat([pending, buf.subarray(0, n)])
+      pending = pending.length === 0 ? buf.subarray(0, n) : Buffer.concat([pending, buf.subarray(0, n)])
+      // Lines are cut from `start` on, without a new Buffer for the rest at each line.
+      let start = 0
       let nl
-      while (this.#budget > 0 && (nl = pending.indexOf(0x0a)) >= 0) {
-        if (!skipping) this.#line(pending.subarray(0, nl))
+      while (this.#budget > 0 && (nl = pending.indexOf(0x0a, start)) >= 0) {
+        if (!skipping) this.#line(pending.subarray(start, nl))
         skipping = false
-        consumed += nl + 1
-        pending = pending.subarray(nl + 1)
+        consumed += nl + 1 - start
+        start = nl + 1
       }
+      // The rest is copied: `buf` is read into again.
+      pending = Buffer.from(pending.subarray(start))
       if (this.#budget <= 0) break
       if (pending.length > MAX_AUDIT_LINE_BYTES && !skipping) {
         // An endless line must not grow memory: count it once and drop it up to its newline.

@@ -20,7 +20,8 @@
  *
  * What a change means in overlay terms (whiteouts, `,ISDIR`) is overlay-change.ts's job.
  */
-import { lstatSync, readFileSync, readdirSync, watch, type FSWatcher, type Stats } from 'node:fs'
+import { lstatSync, readdirSync, watch, type FSWatcher, type Stats } from 'node:fs'
+import { DEFAULT_MAX_PENDING } from './inotify-queue.js'
 import { isWhiteoutDevice, isWhiteoutName, overlayChange, type TreeChange } from './overlay-change.js'
 import type { WatchBudget } from './watch-budget.js'
 
@@ -39,23 +40,6 @@ export interface TreeOptions {
   readonly maxPending?: number
 }
 
-/** A quarter of the kernel's default inotify queue (16384 events); see pendingBound. */
-export const DEFAULT_MAX_PENDING = 4096
-
-/**
- * The bound for this host: a quarter of fs.inotify.max_queued_events in distinct paths. A created
- * file is two or three inotify events (IN_CREATE, IN_MODIFY, IN_CLOSE_WRITE), so a window holding
- * that many paths may come after a queue the kernel let overflow, which Node never reports (libuv
- * drops IN_Q_OVERFLOW). Treated as an overflow, its rescan recovers what the kernel dropped.
- */
-export function pendingBound (queuedEventsFile = '/proc/sys/fs/inotify/max_queued_events'): number {
-  try {
-    const limit = Number.parseInt(readFileSync(queuedEventsFile, 'latin1'), 10)
-    return Number.isSafeInteger(limit) && limit >= 64 ? Math.floor(limit / 4) : DEFAULT_MAX_PENDING
-  } catch {
-    return DEFAULT_MAX_PENDING
-  }
-}
 
 type Kind = 'dir' | 'file' | 'whiteout'
 interface Known { readonly kind: Kind, readonly ino: number }

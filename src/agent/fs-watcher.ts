@@ -15,6 +15,7 @@ import type { Logger } from '../core/log.js'
 import { BIT, hasAttr } from './aide-attributes.js'
 import type { BaselineIndex } from './baseline-index.js'
 import { verifyPath, type RuleLookup } from './event-verify.js'
+import { pendingBound } from './inotify-queue.js'
 import type { Watcher } from './finding-types.js'
 import { renderIntegrityLog } from './integrity-log.js'
 import type { ReportEntry } from './aide-report.js'
@@ -38,6 +39,7 @@ export interface FastPathOptions {
   readonly onFinishing?: (scan: ScanSummary, outcome: ScanOutcome) => void
   readonly debounceMs?: number
   readonly maxWaitMs?: number
+  /** Paths a burst may hold waiting; beyond it, a full check (inotify-queue.ts). pendingBound() by default. */
   readonly maxPending?: number
   readonly aideVersion: string
 }
@@ -50,6 +52,9 @@ export class FastPathWatcher implements Watcher {
   readonly #o: FastPathOptions
   readonly #watchers = new Map<string, FSWatcher>()
   readonly #pending = new Map<string, Buffer>()
+  /** Paths beyond the bound came since the last flush: the next flush is an overflow. */
+  #isOverflowed = false
+  readonly #maxPending: number
   /**
    * Every path known to differ from the baseline (from the last full check, then from events),
    * with the signature last reported: an event scan reports all of them, so its counts are the
@@ -69,6 +74,7 @@ export class FastPathWatcher implements Watcher {
 
   constructor (opts: FastPathOptions) {
     this.#o = opts
+    this.#maxPending = opts.maxPending ?? pendingBound()
   }
 
   async start (): Promise<void> {
@@ -117,7 +123,9 @@ export class FastPathWatcher implements Watcher {
   #queue (path: Buffer): void {
     const now = this.#o.now()
     this.#lastEventAt = now
-    this.#pending.set(path.toString('hex'), path)
+    const key = path.toString('hex')
+    if (this.#pending.has(key) || this.#pending.size < this.#maxPending) this.#pending.set(key, path)
+    else this.#isOverflowed = true
     this.#firstPendingAt ??= now
     const isOverdue = now - this.#firstPendingAt >= (this.#o.maxWaitMs ?? 2000)
     if (this.#isScheduled && isOverdue) return
@@ -132,9 +140,11 @@ export class FastPathWatcher implements Watcher {
 
   async #flush (): Promise<void> {
     const paths = [...this.#pending.values()]
+    const isOverflowed = this.#isOverflowed
     this.#pending.clear()
+    this.#isOverflowed = false
     if (paths.length === 0 || !this.#running) return
-    if (paths.length > (this.#o.maxPending ?? 10_000)) {
+    if (isOverflowed) {
       this.#overflows++
       this.#o.log.warn({ paths: paths.length }, 'event burst beyond the fast path queue: running a full check')
       await this.#o.fullCheck().catch((err: unknown) => { this.#errors++; this.#o.log.warn({ err }, 'full check after overflow failed') })
