@@ -2,7 +2,8 @@
 # Installs what podsec-fim and its tests need on a fresh Debian machine, and fails loudly when it
 # cannot: AIDE from Debian (binary only, no cron job, timer or MTA), openssl for test certificates,
 # promtool (Debian package prometheus) to check our metrics exposition, a local-only MTA (exim4,
-# delivering to /var/mail) and crontab(1) for the mail and cron tests, then the npm packages
+# delivering to /var/mail) and crontab(1) for the mail and cron tests, setfacl and setfattr (acl,
+# attr) for the differential tests, then the npm packages
 # (better-sqlite3 compiles against the local node headers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,9 @@ command -v make >/dev/null && command -v g++ >/dev/null && command -v python3 >/
 # a loopback port). Preseeded "local delivery only", so the machine never relays mail anywhere.
 [ -x /usr/sbin/exim4 ] && [ -x /usr/sbin/sendmail ] || need_apt+=(exim4-daemon-light)
 command -v crontab >/dev/null || need_apt+=(cron)
+# setfacl and setfattr: the differential tests change ACLs and xattrs under AIDE's acl/xattrs rules.
+command -v setfacl >/dev/null || need_apt+=(acl)
+command -v setfattr >/dev/null || need_apt+=(attr)
 if ((${#need_apt[@]})); then
   if [ "$(id -u)" != 0 ]; then
     echo "podsec-fim: missing ${need_apt[*]}; install them as root: apt-get install --no-install-recommends ${need_apt[*]}" >&2

@@ -3,7 +3,8 @@
  * nears tap's timeout): the fast full check against real `aide --check`. With rules Node can read
  * it is measured in Node over `aide --dry-init`'s selection; with the rich rule (ACLs, xattrs...)
  * it is `aide --init` + our diff. Each is compared
- * on the same baseline, for many small mutations of a real temporary tree. Both results must list
+ * on the same baseline, for many small mutations of a real temporary tree (ACLs and xattrs too,
+ * with setfacl and setfattr, which .ci/deps.sh installs). Both results must list
  * the same added, removed and changed paths, with the same summaries, the same changed attributes
  * and the same old/new values.
  */
@@ -55,6 +56,7 @@ function buildTree (tree: string): void {
   writeFileSync(join(tree, 'etc', ODD.newline), 'newline\n')
   writeFileSync(Buffer.concat([Buffer.from(join(tree, 'etc') + '/'), ODD.badUtf8]), 'bad\n')
   symlinkSync('app.conf', join(tree, 'etc', 'link'))
+  execFileSync('setfattr', ['-n', 'user.origin', '-v', 'image', join(tree, 'bin', 'tool')])
   const old = new Date('2020-01-01T00:00:00Z')
   utimesSync(join(tree, 'etc', 'app.conf'), old, old)
 }
@@ -76,6 +78,10 @@ const SCENARIOS: ReadonlyArray<[string, Mutation]> = [
   ['file emptied', tree => truncateSync(join(tree, 'etc/app.conf'), 0)],
   ['fifo and a dangling symlink added', tree => { execFileSync('mkfifo', [join(tree, 'etc/pipe')]); symlinkSync('/nonexistent', join(tree, 'etc/dead')) }],
   ['a name that looks like a rule', tree => writeFileSync(join(tree, 'etc', "x': selective rule: 'y (none) p' (a:1: 'b')"), 'r')],
+  ['ACL entry added', tree => execFileSync('setfacl', ['-m', 'u:1234:r', join(tree, 'etc/secret.key')])],
+  ['xattr added', tree => execFileSync('setfattr', ['-n', 'user.pfim', '-v', 'tagged', join(tree, 'etc/app.conf')])],
+  ['xattr value changed', tree => execFileSync('setfattr', ['-n', 'user.origin', '-v', 'dropped', join(tree, 'bin/tool')])],
+  ['xattr removed', tree => execFileSync('setfattr', ['-x', 'user.origin', join(tree, 'bin/tool')])],
   ['file removed', tree => unlinkSync(join(tree, 'etc/secret.key'))],
   ['file renamed', tree => renameSync(join(tree, 'bin/tool'), join(tree, 'bin/tool2'))],
   ['directory added with a file', tree => { mkdirSync(join(tree, 'opt')); writeFileSync(join(tree, 'opt/x'), 'x') }],
