@@ -156,14 +156,10 @@ export class FindingStore implements FindingSink {
     return this.#recordTx(input).id
   }
 
-  /** As record(), and says whether a new finding was made (false: collapsed into an open burst). */
-  recordNew (input: FindingInput): { readonly id: number, readonly isNew: boolean } {
-    return this.#recordTx(input)
-  }
-
   /**
-   * As recordNew() for many, in one transaction (a savepoint inside the caller's): a batch of audit
-   * denials would otherwise pay a savepoint per finding.
+   * As record() for many, in one transaction (a savepoint inside the caller's: a batch of audit
+   * denials would otherwise pay one per finding), and says for each whether a new finding was made
+   * (false: collapsed into an open burst).
    */
   recordAll (inputs: readonly FindingInput[]): ReadonlyArray<{ readonly id: number, readonly isNew: boolean }> {
     return inputs.length === 0 ? [] : this.#recordAllTx(inputs)

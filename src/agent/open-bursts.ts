@@ -91,8 +91,4 @@ export class OpenBursts {
     if (bursts === undefined) return
     for (let b = bursts.oldest(); b !== undefined && b.observedAt <= since; b = bursts.oldest()) bursts.drop(b)
   }
-
-  size (kind: FindingKind): number {
-    return this.#byKind.get(kind)?.byFingerprint.size ?? 0
-  }
 }

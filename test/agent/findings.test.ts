@@ -58,7 +58,7 @@ t.test('a burst collapses; its final count is queued once when the window closes
   const first = findings.record(denial())
   for (let i = 0; i < 4; i++) {
     clock.now += 10_000
-    t.same(findings.recordNew(denial()), { id: first, isNew: false }, 'same finding')
+    t.same(findings.recordAll([denial()]), [{ id: first, isNew: false }], 'same finding')
   }
   const other = findings.record(denial('bob'))
   t.not(other, first, 'another fingerprint is another finding')
@@ -78,6 +78,20 @@ t.test('a burst collapses; its final count is queued once when the window closes
   const next = findings.record(denial())
   t.not(next, first, 'after the window a new finding starts')
   t.equal(findings.get(next).count, 1)
+})
+
+t.test('recordAll: a batch collapses within itself, in order, in one transaction', async t => {
+  const { findings, outbox } = setup(t)
+  const [a, again, b] = findings.recordAll([denial('alice'), denial('alice'), denial('bob')])
+  t.match([a, again, b], [{ isNew: true }, { id: a?.id, isNew: false }, { isNew: true }])
+  t.not(b?.id, a?.id)
+  t.equal(findings.get(a?.id as number).count, 2)
+  t.equal(outbox.backlog().count, 2, 'one report per new finding')
+  t.same(findings.recordAll([]), [])
+  t.throws(() => findings.recordAll([denial('carol'), { ...denial('dave'), severity: 'bogus' as 'critical' }]), /CHECK constraint/)
+  t.notOk(findings.list({ limit: 10 }).some(f => f.subject === 'carol'), 'a failed batch leaves nothing of itself')
+  const [carol] = findings.recordAll([denial('carol')])
+  t.match(findings.get(carol?.id as number), { subject: 'carol', count: 1 }, 'and its open burst is not trusted afterwards')
 })
 
 t.test('no fingerprint, or a kind without a window: never collapsed', async t => {
