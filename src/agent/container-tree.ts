@@ -27,7 +27,6 @@ import type { WatchBudget } from './watch-budget.js'
 
 export type { TreeChange }
 
-
 export interface TreeOptions {
   readonly dir: string
   readonly budget: WatchBudget
@@ -40,11 +39,9 @@ export interface TreeOptions {
   readonly maxPending?: number
 }
 
-
 type Kind = 'dir' | 'file' | 'whiteout'
 interface Known { readonly kind: Kind, readonly ino: number }
 interface Pending { rename: boolean, change: boolean }
-
 
 /** Keys are paths inside the container as latin1 strings: one char per byte, so lossless. */
 const keyOf = (b: Buffer): string => b.toString('latin1')

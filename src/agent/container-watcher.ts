@@ -247,8 +247,10 @@ export class ContainerWatcher implements Watcher {
     this.#report(fileReport(w.root, r, change, verdict))
   }
 
+  /** Counted every time; reported once per container and rate window (the rest go into its summary). */
   #overflow (w: Watched, dropped: number): void {
     this.#overflows++
+    if (!this.#rate.admit(`${w.root}\0${w.record.id}`, 'warning', 'overflow')) return
     this.#o.log.warn({ container: w.record.id, name: w.record.name, dropped }, 'container event burst beyond the bound; upper dir rescanned')
     this.#report(overflowReport(w.root, w.record, dropped, this.#t.coalesceMs))
   }
@@ -283,8 +285,8 @@ export class ContainerWatcher implements Watcher {
       lastEventAt: isoTime(this.#lastEventAt),
       watches: this.#budget.used + meta,
       budget: this.#budget.limit,
-      // Bursts beyond a tree's bound (container-tree.ts). fs.watch does not surface the kernel's
-      // IN_Q_OVERFLOW; the periodic rescan is what covers an event lost there.
+      // Bursts beyond a tree's bound, which stands in for the kernel's IN_Q_OVERFLOW that fs.watch
+      // never surfaces (inotify-queue.ts).
       overflows: this.#overflows,
       errors: this.#errors,
       detail: [`${trees.length} container(s) watched in ${this.#roots.size} storage root(s)`, ...problems].join('; '),

@@ -142,6 +142,12 @@ t.test('a burst beyond the bound is an overflow: counted in health, a warning fi
   t.ok(watcher.health().overflows >= 1, 'health counts it')
   const subjects = findings.findings.filter(f => f.kind === 'container-file').map(f => f.subject)
   t.equal(new Set(subjects).size, subjects.length, 'no file reported twice')
+  const more: Record<string, string> = {}
+  for (let i = 0; i < 200; i++) more[`usr/local/bin/g${i}`] = 'x'
+  s.writeFiles(s.diff(db.layer), more)
+  await until('the second burst', () => findings.findings.filter(f => f.kind === 'container-file' && f.subject.startsWith('/usr/local/bin/g')).length === 200)
+  await until('the second overflow counted', () => watcher.health().overflows >= 2)
+  t.equal(findings.findings.filter(f => f.details?.overflow === true).length, 1, 'reported once per container and rate window')
 })
 
 t.test('file names are data: no command runs, no syslog line is forged', async t => {
