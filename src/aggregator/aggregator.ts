@@ -14,6 +14,7 @@ import { LeaderElector } from './lease.js'
 import { NodeAuthenticator } from './node-identity.js'
 import { PhaseReconciler } from './phase-reconciler.js'
 import { ReportApplier } from './report-applier.js'
+import { RoundQueue } from './round-queue.js'
 import { AggregatorServer, type TlsMaterial } from './server.js'
 
 export interface AggregatorDeps {
@@ -70,11 +71,11 @@ export async function startAggregator (config: AggregatorConfig, deps: Aggregato
       if (elector !== null && !elector.isLeader) return
       await reconciler.reconcileAll()
     }
-    let running: Promise<void> | null = null
-    const tick = (): Promise<void> => (running ??= round().catch((err: unknown) => { log.warn({ err }, 'reconcile round failed') }).finally(() => { running = null }))
+    const rounds = new RoundQueue(round, (err: unknown) => { log.warn({ err }, 'reconcile round failed') })
+    const tick = (): Promise<void> => rounds.request()
     const timer = setInterval(() => { void tick() }, config.resyncSeconds * 1000)
     timer.unref()
-    closers.push(async () => { clearInterval(timer); await running })
+    closers.push(async () => { clearInterval(timer); await rounds.idle() })
     log.info({ port, namespace: config.namespace, identity: config.identity }, 'started')
     return { port, kube, metrics, elector, reconcile: tick, close: () => closeAll(closers) }
   } catch (err) {
