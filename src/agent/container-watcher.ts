@@ -48,6 +48,9 @@ export interface ContainerWatcherOptions {
 }
 
 interface Watched { readonly root: string, record: ContainerRecord, tree: ContainerTree | null }
+
+/** A container's key in #watched and in the rate limiter (whose summary finds it again by it). */
+const containerKey = (root: string, id: string): string => `${root}\0${id}`
 interface RootState {
   meta: FSWatcher[]
   /** Inodes of the watched storage dirs: a store wiped and recreated (podman system reset) is re-watched. */
@@ -194,7 +197,7 @@ export class ContainerWatcher implements Watcher {
   #apply (root: string, records: readonly ContainerRecord[]): void {
     const current = new Set<string>()
     for (const record of records) {
-      const key = `${root}\0${record.id}`
+      const key = containerKey(root, record.id)
       current.add(key)
       const w = this.#watched.get(key) ?? { root, record, tree: null }
       w.record = record
@@ -243,14 +246,14 @@ export class ContainerWatcher implements Watcher {
     const verdict = classify(change.path.toString('utf8'), change.event, change.mode)
     if (verdict === null) return
     this.#lastEventAt = this.#o.now()
-    if (!this.#rate.admit(`${w.root}\0${r.id}`, verdict.severity, `${change.event}\0${displayPath(change.path)}`)) return
+    if (!this.#rate.admit(containerKey(w.root, w.record.id), verdict.severity, `${change.event}\0${displayPath(change.path)}`)) return
     this.#report(fileReport(w.root, r, change, verdict))
   }
 
   /** Counted every time; reported once per container and rate window (the rest go into its summary). */
   #overflow (w: Watched, dropped: number): void {
     this.#overflows++
-    if (!this.#rate.admit(`${w.root}\0${w.record.id}`, 'warning', 'overflow')) return
+    if (!this.#rate.admit(containerKey(w.root, w.record.id), 'warning', 'overflow')) return
     this.#o.log.warn({ container: w.record.id, name: w.record.name, dropped }, 'container event burst beyond the bound; upper dir rescanned')
     this.#report(overflowReport(w.root, w.record, dropped, this.#t.coalesceMs))
   }

@@ -111,7 +111,7 @@ export interface FastCheckRun {
 }
 
 /** The aide.conf digest the baseline index records (which rules it was taken with). */
-export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex')
+export const confDigest = (conf: string): string => createHash('sha256').update(conf).digest('hex')
 /** Flags that change what --check reports (moved files, allowed new or removed files): only AIDE applies them. */
 const REPORTING_FLAGS: readonly AttributeName[] = ['checkinode', 'allownewfile', 'allowrmfile']
 
@@ -124,7 +124,7 @@ const REPORTING_FLAGS: readonly AttributeName[] = ['checkinode', 'allownewfile',
 export function exactOnly (conf: string, index: BaselineIndex): string | null {
   const taken = index.state()?.confSha256 ?? ''
   if (/^\s*report_(ignore_|force_attrs)/m.test(conf)) return 'aide.conf sets report_ignore_*/report_force_attrs, which only aide --check applies'
-  if (taken !== '' && taken !== sha256(conf)) return 'the AIDE rules changed since the baseline (run "podsec-fim reinit")'
+  if (taken !== '' && taken !== confDigest(conf)) return 'the AIDE rules changed since the baseline (run "podsec-fim reinit")'
   const sets = index.attrSets()
   const flags = REPORTING_FLAGS.filter(f => sets.some(a => hasAttr(a, BIT[f])))
   return flags.length === 0 ? null : `the rules use ${flags.join(', ')} (I, ANF, ARF), which change what only aide --check reports`

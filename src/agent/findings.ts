@@ -131,17 +131,17 @@ export class FindingStore implements FindingSink {
     this.#recordTx = db.transaction((input: FindingInput) => this.#insertOrCollapse(input))
     this.#recordAllTx = db.transaction((inputs: readonly FindingInput[]) => inputs.map(i => this.#insertOrCollapse(i)))
     this.#closeTx = db.transaction(() => this.#announceClosed())
-    this.#open = this.#loadOpenBursts(opts.maxOpenBursts)
+    this.#open = this.#loadOpenBursts(opts.maxOpenBursts ?? DEFAULT_MAX_OPEN_BURSTS)
   }
 
   /** The bursts whose windows are still open, newest last, as a restart finds them. */
-  #loadOpenBursts (max: number | undefined): OpenBursts {
+  #loadOpenBursts (max: number): OpenBursts {
     const open = new OpenBursts(max)
     const now = this.#o.now()
     for (const kind of FINDING_KINDS) {
       const window = this.#windowMs(kind)
       if (window <= 0) continue
-      const rows = this.#stmts.recent.all(kind, now - window, max ?? DEFAULT_MAX_OPEN_BURSTS) as Array<{ id: number, fingerprint: string, observed_at: number }>
+      const rows = this.#stmts.recent.all(kind, now - window, max) as Array<{ id: number, fingerprint: string, observed_at: number }>
       for (const r of rows.reverse()) open.open(kind, r.fingerprint, r.id, r.observed_at)
     }
     return open

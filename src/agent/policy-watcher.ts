@@ -151,10 +151,10 @@ export class PolicyWatcher implements Watcher {
     const newProblems = verdict.problems.filter(p => !this.#seen.has(problemFingerprint(p)))
     for (const line of syslogLines(verdict, changedRules, newProblems)) syslog.write(POLICY_SYSLOG_TAG, line.priority, line.message)
     if (changedRules.length > 0 || newProblems.length > 0) log.info({ weight: verdict.weight, status: verdict.status, rules: verdict.rules.map(r => r.rule) }, 'policy verdict changed')
-    const isSame = now.size === this.#seen.size && [...now].every(f => this.#seen.has(f)) && changedRules.length === 0 && ruleKeys.size === this.#ruleKeys.size
     this.#seen = now
     this.#ruleKeys = ruleKeys
-    if (!isSame) this.#deps.cursors?.set(CURSOR, { seen: [...now], ruleKeys: [...ruleKeys] } satisfies Reported)
+    // One small row per evaluation (a change, or the 10-minute rescan): cheaper than deciding.
+    this.#deps.cursors?.set(CURSOR, { seen: [...now], ruleKeys: [...ruleKeys] } satisfies Reported)
   }
 
   health (): WatcherHealth {

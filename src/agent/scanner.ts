@@ -18,7 +18,7 @@ import { backupFile, pruneBackups } from './backups.js'
 import { assertCompleteDatabase, digestFile, verifyBaseline } from './baseline-file.js'
 import { reclassifyUnreadable } from './unreadable.js'
 import { BaselineIndex } from './baseline-index.js'
-import { exactOnly, runFastCheck, sha256 } from './fast-check.js'
+import { confDigest, exactOnly, runFastCheck } from './fast-check.js'
 import { renderIntegrityLog } from './integrity-log.js'
 import { timeString } from './aide-db-values.js'
 import { ScanQueue } from './scan-queue.js'
@@ -51,7 +51,6 @@ export interface FinishedScan {
   readonly reinitToken: string | null
   readonly aideConfigId: string
 }
-
 
 function errored (err: unknown, prefix = ''): ScanOutcome {
   const code = isAppError(err) ? err.code : 'PFIM_AIDE_FAILED'
@@ -238,7 +237,7 @@ export class Scanner {
     const baseline = this.#o.store.currentBaseline()
     if (baseline === null) return
     try {
-      const state = await this.index.rebuild(this.paths.database, baseline, sha256(this.#conf))
+      const state = await this.index.rebuild(this.paths.database, baseline, confDigest(this.#conf))
       this.#o.log.info({ baseline: baseline.id, entries: state.entries }, 'baseline index built')
     } catch (err) {
       this.#o.log.warn({ err, baseline: baseline.id }, 'baseline index not built')
