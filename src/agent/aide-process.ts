@@ -3,6 +3,7 @@
  * SIGINT because AIDE 0.18 ignores SIGTERM, then SIGKILL if it does not go.
  */
 import { spawn } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
 import { AideError } from '../core/errors.js'
 
@@ -73,6 +74,21 @@ export function spawnAide (opts: SpawnOptions): Promise<AideRunning> {
       })
     })
   })
+}
+
+/**
+ * Stops an AIDE that a killed agent left running (it would hold the database lock). The pid comes
+ * from the state database and may by now belong to any process, so it is signalled only while its
+ * command line still runs AIDE on this agent's own config (`-c <conf>`, a path in the 0700 state
+ * dir); a name merely containing "aide" is not enough. True when it was signalled.
+ */
+export async function stopOrphanAide (pid: number, conf: string): Promise<boolean> {
+  const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0')
+  if (!argv.some((arg, i) => arg === '-c' && argv[i + 1] === conf)) return false
+  try {
+    process.kill(pid, 'SIGINT')
+    return true
+  } catch { return false } // it exited in the meantime
 }
 
 export interface AideVersion {

@@ -2,13 +2,14 @@
  * Wires the agent together: AIDE check at start, store, scanner, control socket, schedule.
  * close() stops them in the reverse order they started.
  */
-import { mkdir, readFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import type { AgentConfig } from '../core/config.js'
 import { isoTime, type StatusView, type WatcherHealth } from '../core/control-api.js'
 import type { Logger } from '../core/log.js'
 import { VERSION } from '../core/version.js'
 import { EXPOSITION_CONTENT_TYPE } from '../core/metrics.js'
-import { aideRuleAttributes, aideVersion } from './aide-process.js'
+import { aidePaths } from './aide-conf.js'
+import { aideRuleAttributes, aideVersion, stopOrphanAide } from './aide-process.js'
 import { FastPathWatcher } from './fs-watcher.js'
 import { AgentMetrics } from './agent-metrics.js'
 import { AggregatorReporting, type ReportingDeps } from './aggregator-reporting.js'
@@ -53,20 +54,10 @@ export interface Daemon {
 }
 
 /** The watchers the config enables, started; the caller closes them. */
-/** An AIDE left running by an agent that was killed would hold the database lock; stop it. */
-async function stopOrphanAide (pid: number, log: Logger): Promise<void> {
-  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'latin1').catch(() => '')
-  if (!cmdline.includes('aide')) return
-  try {
-    process.kill(pid, 'SIGINT')
-    log.warn({ pid }, 'stopped an AIDE left running by a previous agent')
-  } catch { /* it exited in the meantime */ }
-}
-
-async function recoverInterrupted (store: Store, log: Logger): Promise<void> {
+async function recoverInterrupted (store: Store, conf: string, log: Logger): Promise<void> {
   for (const r of store.recoverInterrupted()) {
     log.warn({ scan: r.id }, 'scan interrupted by an earlier stop, marked Interrupted')
-    if (r.aidePid !== null) await stopOrphanAide(r.aidePid, log)
+    if (r.aidePid !== null && await stopOrphanAide(r.aidePid, conf)) log.warn({ pid: r.aidePid }, 'stopped an AIDE left running by a previous agent')
   }
 }
 
@@ -81,7 +72,7 @@ export async function startDaemon (config: AgentConfig, deps: DaemonDeps): Promi
     const store = openStore(stateDbPath(config.stateDir), { now: deps.now })
     closers.push(() => store.close())
     const startedAt = deps.now()
-    await recoverInterrupted(store, log)
+    await recoverInterrupted(store, aidePaths(config.stateDir).conf, log)
     const prune = (): void => store.prune(config.retention.maxScans, config.retention.maxAgeDays)
     prune()
     const settings = new RuntimeSettings(ownSettings(config.aide))

@@ -163,6 +163,15 @@ process.on('exit', () => {
   for (const d of liveDirs) rmSync(d, { recursive: true, force: true });
 });
 
+// A bed that is starting names its step, so a run whose event loop empties midway (once seen in CI,
+// not reproduced) says where it stood and what was still open, instead of only "test unfinished".
+const starting = new Map<string, string>();
+process.on('beforeExit', () => {
+  for (const [dir, step] of starting) {
+    process.stderr.write(`[kube test bed] the event loop emptied while ${dir} was at: ${step}; open: ${process.getActiveResourcesInfo().join(', ') || 'nothing'}\n`);
+  }
+});
+
 function httpsGet(url: string, tls: { ca: string; cert: string; key: string }): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { ...tls, timeout: 5_000 }, (res) => {
@@ -219,6 +228,7 @@ export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
   const binDir = await locateBinDir();
   const dir = await mkdtemp(join(tmpdir(), 'podsec-fim-kube-'));
   liveDirs.add(dir);
+  const step = (what: string) => { starting.set(dir, what); };
   const procs: Proc[] = [];
   const close = async () => {
     for (const p of [...procs].reverse()) await p.stop(); // apiserver first, then its storage
@@ -226,14 +236,17 @@ export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
     liveDirs.delete(dir);
   };
   try {
+    step('pki');
     const pki = new Pki(dir);
     await pki.init();
     const serving = await pki.issue('apiserver', 'server', rdn('CN', 'kube-apiserver'));
     const admin = await pki.issue('admin', 'client', rdn('CN', 'testbed-admin') + rdn('O', 'system:masters'));
+    step('service account key');
     await mustRun('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', join(dir, 'sa.key')]);
     await mustRun('openssl', ['pkey', '-in', join(dir, 'sa.key'), '-pubout', '-out', join(dir, 'sa.pub')]);
     await writeFile(join(dir, 'audit-policy.yaml'), opts.auditPolicy ?? PODSEC_AUDIT_POLICY);
 
+    step('ports');
     const [etcdPort, peerPort, apiPort] = (await freePorts(3)) as [number, number, number];
     const url = `https://127.0.0.1:${apiPort}`;
     const kubeconfig = join(dir, 'admin.kubeconfig');
@@ -243,7 +256,9 @@ export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
     const apiArgs = [...apiserverArgs(dir, apiPort, etcdPort, serving, pki), ...(opts.extraApiserverArgs ?? [])];
     procs.push(new Proc('kube-apiserver', join(binDir, 'kube-apiserver'), apiArgs));
     const tls = { ca: await readFile(pki.caCert, 'utf8'), cert: await readFile(admin.certFile, 'utf8'), key: await readFile(admin.keyFile, 'utf8') };
+    step('waiting for /readyz');
     await waitReady(url, tls, procs, opts.readyTries ?? 180);
+    starting.delete(dir);
     process.stderr.write(`[kube test bed] ready at ${url} in ${Date.now() - t0} ms (dir ${dir})\n`);
 
     const kubectl = (args: string[], o: KubectlOptions = {}) => {
@@ -274,7 +289,9 @@ export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
       close,
     };
   } catch (err) {
+    step(`closing after: ${(err as Error).message}`);
     await close();
+    starting.delete(dir);
     throw err;
   }
 }
