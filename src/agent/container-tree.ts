@@ -13,16 +13,20 @@
  *
  * A burst is bounded: at most `maxPending` paths wait for their look. Events for further paths are
  * dropped and counted; after that flush the whole tree is looked at again (every watched directory
- * listed, every known entry checked), so creates, deletes and replacements are still reported,
- * then `onOverflow` says how many events were dropped. Writes to a file that stayed are not
- * recoverable that way, which is what the overflow tells. Memory stays bounded by the paths
- * waiting and the entries the tree holds, not by the number of events.
+ * listed, every known entry checked), then `onOverflow` says how many events were dropped. The
+ * same look, `sweep()`, is what the watcher runs periodically: the kernel may drop events without
+ * a burst of distinct paths (many writes to a few files), Node never says so, and a change made
+ * through a hard link outside the tree raises no event at all. Each known entry keeps its inode
+ * and a change mark (tree-entry.ts), so a look reports creates, deletes, replacements and changes;
+ * what it cannot tell is how many times something changed in between. Memory stays bounded by the paths waiting and the entries the
+ * tree holds, not by the number of events.
  *
  * What a change means in overlay terms (whiteouts, `,ISDIR`) is overlay-change.ts's job.
  */
-import { lstatSync, readdirSync, watch, type FSWatcher, type Stats } from 'node:fs'
+import { readdirSync, watch, type FSWatcher, type Stats } from 'node:fs'
 import { DEFAULT_MAX_PENDING } from './inotify-queue.js'
-import { isWhiteoutDevice, isWhiteoutName, overlayChange, type TreeChange } from './overlay-change.js'
+import { isWhiteoutName, overlayChange, type TreeChange } from './overlay-change.js'
+import { knownOf, lstatOrNull, type Known } from './tree-entry.js'
 import type { WatchBudget } from './watch-budget.js'
 
 export type { TreeChange }
@@ -39,26 +43,11 @@ export interface TreeOptions {
   readonly maxPending?: number
 }
 
-type Kind = 'dir' | 'file' | 'whiteout'
-interface Known { readonly kind: Kind, readonly ino: number }
 interface Pending { rename: boolean, change: boolean }
 
 /** Keys are paths inside the container as latin1 strings: one char per byte, so lossless. */
 const keyOf = (b: Buffer): string => b.toString('latin1')
 const bytesOf = (key: string): Buffer => Buffer.from(key, 'latin1')
-
-function lstatOrNull (path: Buffer): Stats | null {
-  try {
-    return lstatSync(path)
-  } catch {
-    return null
-  }
-}
-
-function kindOf (st: Stats): Kind {
-  if (st.isDirectory()) return 'dir'
-  return isWhiteoutDevice(st) ? 'whiteout' : 'file'
-}
 
 function baseName (key: string): string {
   return key.slice(key.lastIndexOf('/') + 1)
@@ -78,6 +67,8 @@ export class ContainerTree {
   #closed = false
   /** Directories that could not be watched, until they are gone. */
   readonly #skipped = new Set<string>()
+  /** Entries the last look found gone: their own events, coming later, are not short-lived files. */
+  readonly #lookedGone = new Set<string>()
 
   constructor (opts: TreeOptions) {
     this.#o = opts
@@ -96,6 +87,11 @@ export class ContainerTree {
   /** Watches the tree as it is now; what is already there is the baseline, not reported. */
   start (): void {
     this.#watchDir('', false)
+  }
+
+  /** Looks at the whole tree and reports what changed since it was last seen (see the top comment). */
+  sweep (): void {
+    if (!this.#closed) this.#resync()
   }
 
   #full (key: string): Buffer {
@@ -202,16 +198,19 @@ export class ContainerTree {
   }
 
   /**
-   * After dropped events: every entry of every watched directory, and every entry known there,
-   * is looked at as if renamed. New ones are reported created (new directories watched and walked),
-   * gone ones deleted, replaced ones (another inode) created; the rest say nothing.
+   * After dropped events, and on a sweep: every entry of every watched directory, and every entry
+   * known there, is looked at as if renamed. New ones are reported created (new directories watched
+   * and walked), gone ones deleted, replaced ones (another inode) created, changed ones (their mark
+   * moved) modified; the rest say nothing.
    */
   #resync (): void {
     const moved = { rename: true, change: false }
+    this.#lookedGone.clear()
     for (const dir of [...this.#watchers.keys()]) {
       if (!this.#watchers.has(dir)) continue
       const listed = new Set(this.#list(dir).map(name => `${dir}/${keyOf(name)}`))
       const known = [...(this.#children.get(dir) ?? [])].filter(k => !listed.has(k))
+      for (const k of known) this.#lookedGone.add(k)
       for (const key of [...listed, ...known]) this.#settleSafely(key, moved)
     }
   }
@@ -231,15 +230,18 @@ export class ContainerTree {
       if (st.isDirectory()) this.#watchDir(key, true)
       return
     }
-    if (!p.change) return
+    const now = knownOf(st)
+    if (!p.change && now.mark === prev.mark) return
+    if (now.mark !== prev.mark) this.#known.set(key, now)
     this.#emit(key, st.isDirectory() || st.ctimeMs > st.mtimeMs ? 'ATTRIB' : 'MODIFY', st)
   }
 
   #gone (key: string, prev: Known | undefined): void {
     const dir = key.slice(0, key.lastIndexOf('/'))
     if (prev === undefined) {
-      // Inside a directory already reported gone: its known entries were reported with it.
-      if (!this.#watchers.has(dir)) return
+      // Inside a directory already reported gone (its known entries were reported with it), or
+      // found gone by the last look: this is the late event of a delete already reported.
+      if (!this.#watchers.has(dir) || this.#lookedGone.delete(key)) return
       // A directory's own watcher names the directory itself in its self-events (libuv uses the
       // basename); the parent's watcher reports those. Anything else unknown was short-lived.
       const dirName = dir === '' ? keyOf(this.#root).slice(keyOf(this.#root).lastIndexOf('/') + 1) : baseName(dir)
@@ -257,7 +259,7 @@ export class ContainerTree {
   }
 
   #remember (key: string, st: Stats): void {
-    this.#known.set(key, { kind: kindOf(st), ino: st.ino })
+    this.#known.set(key, knownOf(st))
     const dir = key.slice(0, key.lastIndexOf('/'))
     let set = this.#children.get(dir)
     if (set === undefined) this.#children.set(dir, set = new Set())

@@ -4,10 +4,12 @@
  * those dirs; image layers are never watched. containers.json, volatile-containers.json and the
  * layers files are watched themselves, so containers that come and go are picked up without a
  * restart (debounced), and a slow rescan is the safety net for what inotify cannot see (a storage
- * root created later, a directory that was replaced). Each change becomes a finding and a
- * podsec-compatible syslog line, rate-limited per container; file names are only ever data.
+ * root created later, a directory that was replaced). A slower sweep looks at every upper dir
+ * whole, the net for changes whose events the kernel dropped or never raised. Each change becomes a
+ * finding and a podsec-compatible syslog line, rate-limited per container; file names are only
+ * ever data.
  */
-import { realpathSync, statSync, watch, type FSWatcher } from 'node:fs'
+import { watch, type FSWatcher } from 'node:fs'
 import { join } from 'node:path'
 import { isoTime, type WatcherHealth } from '../core/control-api.js'
 import { isAppError } from '../core/errors.js'
@@ -17,6 +19,7 @@ import { RateLimiter, type Suppressed } from './container-rate.js'
 import { fileReport, overflowReport, storageReport, summaryReport, type Report } from './container-report.js'
 import { readStorage, STORAGE_FILES, type ContainerRecord } from './container-storage.js'
 import { ContainerTree, type TreeChange } from './container-tree.js'
+import { inodeOf, isDir, realpathOrNull } from './storage-probe.js'
 import { pendingBound } from './inotify-queue.js'
 import { WatchBudget } from './watch-budget.js'
 import { displayPath } from './file-path.js'
@@ -29,9 +32,11 @@ export interface ContainerTiming {
   readonly rescanMs: number
   /** The rate-limit window; `ratePerMinute` findings per container per window. */
   readonly windowMs: number
+  /** Every upper dir looked at whole (ContainerTree.sweep); 0: never. `sweepSeconds` sets it. */
+  readonly sweepMs: number
 }
 
-export const CONTAINER_TIMING: ContainerTiming = { coalesceMs: 100, remapDebounceMs: 250, rescanMs: 30_000, windowMs: 60_000 }
+export const CONTAINER_TIMING: ContainerTiming = { coalesceMs: 100, remapDebounceMs: 250, rescanMs: 30_000, windowMs: 60_000, sweepMs: 600_000 }
 
 export interface ContainerWatcherOptions {
   readonly storages: readonly string[]
@@ -42,6 +47,8 @@ export interface ContainerWatcherOptions {
   readonly syslog: SyslogSink
   readonly log: Logger
   readonly now: () => number
+  /** containers.sweepSeconds; timing.sweepMs wins (tests). */
+  readonly sweepSeconds?: number
   readonly timing?: Partial<ContainerTiming>
   /** Paths one container's burst may hold waiting (container-tree.ts); beyond it, an overflow. pendingBound() by default. */
   readonly maxPendingPaths?: number
@@ -63,30 +70,6 @@ interface RootState {
 
 const META_NAMES = new Set(Object.values(STORAGE_FILES).map(parts => parts[1] as string))
 
-function realpathOrNull (path: string): string | null {
-  try {
-    return realpathSync(path)
-  } catch {
-    return null
-  }
-}
-
-function inodeOf (path: string): string {
-  try {
-    return String(statSync(path).ino)
-  } catch {
-    return '-'
-  }
-}
-
-function isDir (path: string): boolean {
-  try {
-    return statSync(path).isDirectory()
-  } catch {
-    return false
-  }
-}
-
 export class ContainerWatcher implements Watcher {
   readonly name = 'containers'
   readonly #o: ContainerWatcherOptions
@@ -96,6 +79,7 @@ export class ContainerWatcher implements Watcher {
   readonly #rate: RateLimiter
   readonly #budget: WatchBudget
   #rescan: NodeJS.Timeout | null = null
+  #sweep: NodeJS.Timeout | null = null
   #running = false
   #lastEventAt: number | null = null
   #errors = 0
@@ -104,7 +88,7 @@ export class ContainerWatcher implements Watcher {
 
   constructor (opts: ContainerWatcherOptions) {
     this.#o = opts
-    this.#t = { ...CONTAINER_TIMING, ...opts.timing }
+    this.#t = { ...CONTAINER_TIMING, ...(opts.sweepSeconds === undefined ? {} : { sweepMs: opts.sweepSeconds * 1000 }), ...opts.timing }
     this.#budget = new WatchBudget(opts.watchBudget)
     this.#rate = new RateLimiter({ limit: opts.ratePerMinute, windowMs: this.#t.windowMs, now: opts.now, onSummary: s => this.#summary(s) })
     this.#maxPending = opts.maxPendingPaths ?? pendingBound()
@@ -117,6 +101,18 @@ export class ContainerWatcher implements Watcher {
       this.#remapGuarded(root)
     }
     this.#rescan = setInterval(() => { for (const root of this.#roots.keys()) this.#remapGuarded(root) }, this.#t.rescanMs).unref()
+    if (this.#t.sweepMs > 0) this.#sweep = setInterval(() => { this.sweep() }, this.#t.sweepMs).unref()
+  }
+
+  /** Every watched upper dir looked at whole; what changed without an event is reported now. */
+  sweep (): void {
+    for (const w of this.#watched.values()) {
+      try {
+        w.tree?.sweep()
+      } catch (err) {
+        this.#error(err, 'container sweep failed')
+      }
+    }
   }
 
   /** The containers watched now (for tests and the status detail). */
@@ -299,7 +295,8 @@ export class ContainerWatcher implements Watcher {
   async close (): Promise<void> {
     this.#running = false
     if (this.#rescan !== null) clearInterval(this.#rescan)
-    this.#rescan = null
+    if (this.#sweep !== null) clearInterval(this.#sweep)
+    this.#rescan = this.#sweep = null
     for (const state of this.#roots.values()) {
       if (state.remapTimer !== null) clearTimeout(state.remapTimer)
       for (const w of state.meta) w.close()

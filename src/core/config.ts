@@ -73,6 +73,7 @@ export const DEFINITIONS: Readonly<Record<string, Definition>> = {
   'containers.enabled': { kind: 'bool', default: () => true, defaultText: 'true', description: 'Watch the upper (diff) directories of running containers.' },
   'containers.storages': { kind: 'paths', default: env => [join(home(env), '.local', 'share', 'usernetes', 'containers', 'storage')], defaultText: '`[~/.local/share/usernetes/containers/storage]`', description: 'containers/storage roots (overlay driver) to watch.' },
   'containers.ratePerMinute': { kind: 'count', min: 1, default: () => 60, defaultText: '60', description: 'Findings per container per minute before the rest are summarized in one finding.' },
+  'containers.sweepSeconds': { kind: 'seconds', min: 0, default: () => 600, defaultText: '600', description: 'Every so many seconds each upper dir is looked at whole (listed, every entry lstat-ed) and what changed unseen is reported: the net for events the kernel drops without telling. 0 turns it off.' },
   'containers.watchBudget': { kind: 'count', min: 1, default: () => 8192, defaultText: '8192', description: 'Most inotify watches (one per directory) the container watcher may use over all upper dirs; inotify watches are per user and kubelet and CRI-O need theirs. Directories beyond it are listed as not watched in the status.' },
   'policy.enabled': { kind: 'bool', default: () => true, defaultText: 'true', description: 'Watch and evaluate the container trust policy (policy.json, registries.d, storage.conf, groups).' },
   'policy.homes': { kind: 'path', default: () => '/home', defaultText: '`/home`', description: 'Directory holding the users\' homes whose `~/.config/containers` is evaluated.' },
@@ -123,7 +124,7 @@ export interface AgentConfig {
     readonly forbiddenLog: string | null
     readonly burstSeconds: number
   }
-  readonly containers: { readonly enabled: boolean, readonly storages: readonly string[], readonly ratePerMinute: number, readonly watchBudget: number }
+  readonly containers: { readonly enabled: boolean, readonly storages: readonly string[], readonly ratePerMinute: number, readonly sweepSeconds: number, readonly watchBudget: number }
   readonly policy: { readonly enabled: boolean, readonly homes: string, readonly thresholds: string }
   readonly syslog: { readonly enabled: boolean, readonly socket: string | null }
   readonly metrics: { readonly port: number | null }

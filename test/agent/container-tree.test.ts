@@ -1,6 +1,6 @@
 /** One upper dir watched with real inotify: event names, coalescing, whiteouts, byte names. */
 import t, { type Test } from 'tap'
-import { mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
+import { appendFileSync, chmodSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ContainerTree, type TreeChange } from '../../src/agent/container-tree.js'
 import { DEFAULT_MAX_PENDING, pendingBound } from '../../src/agent/inotify-queue.js'
@@ -168,4 +168,26 @@ t.test("the bound follows the kernel's inotify queue: a quarter of max_queued_ev
   }
   t.equal(pendingBound(join(t.testdir(), 'missing')), DEFAULT_MAX_PENDING)
   t.equal(pendingBound(), Math.floor(Number(readFileSync('/proc/sys/fs/inotify/max_queued_events', 'latin1')) / 4), 'this host')
+})
+
+t.test('a sweep reports what no event told: a hard link from outside the tree, a write and a chmod through it', async t => {
+  // inotify reports a change to a directory's watch only when it is made through that directory:
+  // through a hard link elsewhere, the tree hears nothing (measured; kernel behaviour, not ours).
+  const { dir, tree, changes } = setup(t, { 'etc/passwd': 'root:x:0:0::/root:/bin/sh\n', 'etc/keep': 'k' })
+  const outside = join(dir, '..', 'outside')
+  mkdirSync(outside)
+  const link = join(outside, 'pw')
+  const swept = () => { tree.sweep(); return changes.splice(0).map(c => `${c.event} ${c.path}`) }
+  linkSync(join(dir, 'etc/passwd'), link)
+  t.same(swept(), ['ATTRIB /etc/passwd'], 'the link count changed')
+  appendFileSync(link, 'evil:x:0:0::/:/bin/sh\n')
+  t.same(swept(), ['MODIFY /etc/passwd'])
+  chmodSync(link, 0o666)
+  t.same(swept(), ['ATTRIB /etc/passwd'])
+  t.same(swept(), [], 'each change once; /etc/keep and the directories never')
+  writeFileSync(join(dir, 'etc/keep'), 'changed')
+  rmSync(join(dir, 'etc/passwd'))
+  t.same(swept().sort(), ['DELETE /etc/passwd', 'MODIFY /etc/keep'], 'a sweep before the events settle reports them')
+  await new Promise(resolve => setTimeout(resolve, 400)) // let the events of the write and the delete come in
+  t.same(changes.filter(c => c.path === '/etc/passwd'), [], 'the delete is not reported again when its event comes')
 })

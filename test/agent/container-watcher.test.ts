@@ -4,7 +4,7 @@
  * going without a restart; the rate limit; hostile file names; a malformed containers.json.
  */
 import t, { type Test } from 'tap'
-import { chmodSync, existsSync, readdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
+import { appendFileSync, chmodSync, existsSync, linkSync, readdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ContainerWatcher, type ContainerTiming } from '../../src/agent/container-watcher.js'
 import type { FindingInput } from '../../src/agent/finding-types.js'
@@ -250,4 +250,21 @@ t.test('the daemon runs the watcher when containers.enabled and shows its health
 t.test('containers.enabled false starts no watcher', async t => {
   const agent = await startAgent(t, { overrides: { 'containers.enabled': false } })
   t.notOk(agent.daemon.status().watchers.some(w => w.name === 'containers'))
+})
+
+t.test('the periodic sweep reports a change no event told of (a write through a hard link outside the container)', async t => {
+  const { s, db, finding } = await setup(t, { timing: { sweepMs: 200 } })
+  const link = join(s.root, '..', 'passwd-link')
+  linkSync(join(s.diff(db.layer), 'etc/passwd'), link)
+  await finding('/etc/passwd', 'ATTRIB')
+  appendFileSync(link, 'evil:x:0:0::/:/bin/sh\n')
+  t.match(await finding('/etc/passwd', 'MODIFY'), { severity: 'warning', details: { container: 'db', event: 'MODIFY' } })
+})
+
+t.test('a sweep period of 0 starts no timer; a sweep asked for still looks', async t => {
+  const { s, db, findings, watcher } = await setup(t, { timing: { sweepMs: 0 } })
+  linkSync(join(s.diff(db.layer), 'etc/passwd'), join(s.root, '..', 'passwd-link'))
+  t.equal(findings.findings.length, 0, 'no event, no timer')
+  watcher.sweep()
+  t.match(findings.findings, [{ subject: '/etc/passwd', details: { event: 'ATTRIB' } }], 'a sweep asked for still looks')
 })

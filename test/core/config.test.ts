@@ -18,6 +18,7 @@ t.test('defaults follow the u7s layout and XDG dirs', async t => {
   t.equal(c.aide.gracePeriod, 900)
   t.equal(c.aide.initialDelay, 0)
   t.equal(c.aide.maxBackups, 5)
+  t.equal(c.containers.sweepSeconds, 600, 'upper dirs are looked at whole every ten minutes')
   t.equal(c.aide.config, null)
   t.equal(c.log.level, 'info')
   t.ok(allFrozen(c), 'every nested object is frozen')
