@@ -18,8 +18,8 @@
  * a burst of distinct paths (many writes to a few files), Node never says so, and a change made
  * through a hard link outside the tree raises no event at all. Each known entry keeps its inode
  * and a change mark (tree-entry.ts), so a look reports creates, deletes, replacements and changes;
- * what it cannot tell is how many times something changed in between. Memory stays bounded by the paths waiting and the entries the
- * tree holds, not by the number of events.
+ * what it cannot tell is how many times something changed in between. Memory stays bounded by the
+ * paths waiting and the entries the tree holds, not by the number of events.
  *
  * What a change means in overlay terms (whiteouts, `,ISDIR`) is overlay-change.ts's job.
  */

@@ -53,7 +53,10 @@ export interface Daemon {
   close (): Promise<void>
 }
 
-/** The watchers the config enables, started; the caller closes them. */
+/**
+ * Scans a stopped agent left Running are marked Interrupted, and an AIDE it left behind (it would
+ * hold the database lock) is stopped.
+ */
 async function recoverInterrupted (store: Store, conf: string, log: Logger): Promise<void> {
   for (const r of store.recoverInterrupted()) {
     log.warn({ scan: r.id }, 'scan interrupted by an earlier stop, marked Interrupted')
