@@ -18,6 +18,7 @@ import { classify, SYSLOG_TAG } from './container-classify.js'
 import { RateLimiter, type Suppressed } from './container-rate.js'
 import { fileReport, overflowReport, storageReport, summaryReport, type Report } from './container-report.js'
 import { readStorage, STORAGE_FILES, type ContainerRecord } from './container-storage.js'
+import { ContainerSweep } from './container-sweep.js'
 import { ContainerTree, type TreeChange } from './container-tree.js'
 import { inodeOf, isDir, realpathOrNull } from './storage-probe.js'
 import { pendingBound } from './inotify-queue.js'
@@ -79,7 +80,7 @@ export class ContainerWatcher implements Watcher {
   readonly #rate: RateLimiter
   readonly #budget: WatchBudget
   #rescan: NodeJS.Timeout | null = null
-  #sweep: NodeJS.Timeout | null = null
+  readonly #sweep: ContainerSweep
   #running = false
   #lastEventAt: number | null = null
   #errors = 0
@@ -92,6 +93,8 @@ export class ContainerWatcher implements Watcher {
     this.#budget = new WatchBudget(opts.watchBudget)
     this.#rate = new RateLimiter({ limit: opts.ratePerMinute, windowMs: this.#t.windowMs, now: opts.now, onSummary: s => this.#summary(s) })
     this.#maxPending = opts.maxPendingPaths ?? pendingBound()
+    const trees = (): ContainerTree[] => [...this.#watched.values()].flatMap(w => w.tree ?? [])
+    this.#sweep = new ContainerSweep({ trees, periodMs: this.#t.sweepMs, onError: err => this.#error(err, 'container sweep failed') })
   }
 
   async start (): Promise<void> {
@@ -101,18 +104,12 @@ export class ContainerWatcher implements Watcher {
       this.#remapGuarded(root)
     }
     this.#rescan = setInterval(() => { for (const root of this.#roots.keys()) this.#remapGuarded(root) }, this.#t.rescanMs).unref()
-    if (this.#t.sweepMs > 0) this.#sweep = setInterval(() => { this.sweep() }, this.#t.sweepMs).unref()
+    this.#sweep.start()
   }
 
-  /** Every watched upper dir looked at whole; what changed without an event is reported now. */
-  sweep (): void {
-    for (const w of this.#watched.values()) {
-      try {
-        w.tree?.sweep()
-      } catch (err) {
-        this.#error(err, 'container sweep failed')
-      }
-    }
+  /** Every watched upper dir looked at whole now (container-sweep.ts); the timer does it every sweepMs. */
+  sweep (): Promise<void> {
+    return this.#sweep.run()
   }
 
   /** The containers watched now (for tests and the status detail). */
@@ -295,8 +292,8 @@ export class ContainerWatcher implements Watcher {
   async close (): Promise<void> {
     this.#running = false
     if (this.#rescan !== null) clearInterval(this.#rescan)
-    if (this.#sweep !== null) clearInterval(this.#sweep)
-    this.#rescan = this.#sweep = null
+    this.#rescan = null
+    this.#sweep.close()
     for (const state of this.#roots.values()) {
       if (state.remapTimer !== null) clearTimeout(state.remapTimer)
       for (const w of state.meta) w.close()

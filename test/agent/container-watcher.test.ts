@@ -264,6 +264,16 @@ t.test('the periodic sweep reports a change no event told of (a write through a 
 t.test('sweep() looks at once, with the periodic sweep off (period 0)', async t => {
   const { s, db, findings, watcher } = await setup(t, { timing: { sweepMs: 0 } })
   linkSync(join(s.diff(db.layer), 'etc/passwd'), join(s.root, '..', 'passwd-link'))
-  watcher.sweep()
+  await watcher.sweep()
   t.match(findings.findings, [{ subject: '/etc/passwd', details: { event: 'ATTRIB' } }], 'the link is reported by the call itself')
+})
+
+t.test('a sweep looks at one container per turn of the event loop', async t => {
+  const { s, pod, db, findings, watcher } = await setup(t, { timing: { sweepMs: 0 } })
+  linkSync(join(s.diff(pod.container.layer), 'usr/share/nginx/html/index.html'), join(s.root, '..', 'index-link'))
+  linkSync(join(s.diff(db.layer), 'etc/passwd'), join(s.root, '..', 'passwd-link'))
+  const sweeping = watcher.sweep()
+  t.equal(findings.findings.length, 1, 'one container looked at before the agent gets the loop back')
+  await sweeping
+  t.same(findings.findings.map(f => f.subject).sort(), ['/etc/passwd', '/usr/share/nginx/html/index.html'])
 })

@@ -1,0 +1,53 @@
+/** The sweep schedule over real trees on real directories: one tree per turn, one run at a time, close stops it. */
+import t, { type Test } from 'tap'
+import { linkSync, mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { ContainerSweep } from '../../src/agent/container-sweep.js'
+import { ContainerTree } from '../../src/agent/container-tree.js'
+import { WatchBudget } from '../../src/agent/watch-budget.js'
+import { until } from '../helpers/until.js'
+
+/** Two upper dirs, each with a file linked from outside (a change no event reports; container-tree.test.ts). */
+function twoTrees (t: Test) {
+  const root = t.testdir()
+  const seen: string[] = []
+  const trees = ['a', 'b'].map(name => {
+    const dir = join(root, name)
+    mkdirSync(dir)
+    writeFileSync(join(dir, 'f'), name)
+    const tree = new ContainerTree({ dir, budget: new WatchBudget(10), coalesceMs: 50, onChange: () => seen.push(name), onError: err => { throw err } })
+    tree.start()
+    t.teardown(() => tree.close())
+    linkSync(join(dir, 'f'), join(root, `${name}-link`))
+    return tree
+  })
+  return { trees, seen }
+}
+
+t.test('one tree per turn of the event loop; a run asked for during one is that one', async t => {
+  const { trees, seen } = twoTrees(t)
+  const sweep = new ContainerSweep({ trees: () => trees, periodMs: 0, onError: err => { throw err } })
+  const first = sweep.run()
+  t.same(seen, ['a'], 'the second tree waits for the next turn')
+  t.equal(sweep.run(), first, 'the same run')
+  await first
+  t.same(seen, ['a', 'b'])
+})
+
+t.test('close stops a run midway', async t => {
+  const { trees, seen } = twoTrees(t)
+  const sweep = new ContainerSweep({ trees: () => trees, periodMs: 0, onError: err => { throw err } })
+  const run = sweep.run()
+  sweep.close()
+  await run
+  t.same(seen, ['a'])
+})
+
+t.test('the timer runs sweeps every periodMs', async t => {
+  const { trees, seen } = twoTrees(t)
+  const sweep = new ContainerSweep({ trees: () => trees, periodMs: 50, onError: err => { throw err } })
+  t.teardown(() => sweep.close())
+  sweep.start()
+  await until('a timed sweep', () => seen.length >= 2)
+  t.same(seen, ['a', 'b'])
+})
