@@ -55,12 +55,12 @@ export function summaryReport (r: ContainerRecord | undefined, s: Suppressed, wi
 }
 
 /**
- * A burst beyond the tree's bound: creates and deletes were recovered by a rescan, but writes to
- * files that stayed were not seen one by one. A warning: it is about what we could see.
+ * A burst beyond the tree's bound: a rescan reported what was created, deleted or changed, but not
+ * each event (a file written ten times is one change). A warning: it is about what we could see.
  */
 export function overflowReport (storage: string, r: ContainerRecord, dropped: number, coalesceMs: number): Report {
   const label = containerLabel(r)
-  const text = `${dropped} more file events in the container ${label} within ${coalesceMs} ms were beyond the watcher's bound; the container was rescanned for created and deleted files, changes to existing files were not examined one by one`
+  const text = `${dropped} more file events in the container ${label} within ${coalesceMs} ms were beyond the watcher's bound; the container was rescanned, and created, deleted and changed files are reported once each, not every event`
   return {
     finding: {
       kind: 'container-summary', severity: 'warning', subject: label, message: text,

@@ -111,7 +111,6 @@ export class FindingStore implements FindingSink {
   readonly #stmts
   readonly #open: OpenBursts
   // Made once: better-sqlite3 prepares a transaction's own statements on every db.transaction().
-  readonly #recordTx: (input: FindingInput) => { id: number, isNew: boolean }
   readonly #recordAllTx: (inputs: readonly FindingInput[]) => Array<{ id: number, isNew: boolean }>
   readonly #closeTx: () => ClosedBurst[]
 
@@ -128,7 +127,6 @@ export class FindingStore implements FindingSink {
       unreported: db.prepare(`SELECT ${COLUMNS}, reported_count FROM findings INDEXED BY findings_open_bursts WHERE kind = ? AND count > reported_count AND observed_at <= ?`),
       reported: db.prepare('UPDATE findings SET reported_count = ? WHERE id = ?'),
     }
-    this.#recordTx = db.transaction((input: FindingInput) => this.#insertOrCollapse(input))
     this.#recordAllTx = db.transaction((inputs: readonly FindingInput[]) => inputs.map(i => this.#insertOrCollapse(i)))
     this.#closeTx = db.transaction(() => this.#announceClosed())
     this.#open = this.#loadOpenBursts(opts.maxOpenBursts ?? DEFAULT_MAX_OPEN_BURSTS)
@@ -153,7 +151,7 @@ export class FindingStore implements FindingSink {
 
   /** Inserts or collapses; returns the id of the finding the input ended up in. */
   record (input: FindingInput): number {
-    return this.#recordTx(input).id
+    return (this.#recordAllTx([input])[0] as { id: number }).id
   }
 
   /**

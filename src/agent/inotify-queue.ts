@@ -12,9 +12,7 @@ export const DEFAULT_MAX_PENDING = 4096
 /**
  * The bound for this host: a quarter of fs.inotify.max_queued_events in distinct paths. A created
  * file is two or three inotify events (IN_CREATE, IN_MODIFY, IN_CLOSE_WRITE), so a window holding
- * that many paths may come after a queue the kernel let overflow, which Node never reports (libuv
- * drops IN_Q_OVERFLOW). Treated as an overflow (a container tree rescans, the fast path runs a full
- * check), what the kernel dropped is recovered.
+ * that many paths may come after a queue the kernel let overflow.
  */
 export function pendingBound (queuedEventsFile = '/proc/sys/fs/inotify/max_queued_events'): number {
   try {
