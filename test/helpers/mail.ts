@@ -6,11 +6,12 @@
  * for the duration of a test and is stopped by its pid.
  */
 import { spawn, execFileSync } from 'node:child_process'
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs'
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs'
 import { createConnection, createServer } from 'node:net'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { Test } from 'tap'
+import { until } from './until.js'
 
 export const SENDMAIL = '/usr/sbin/sendmail'
 export const MAIL_USER = 'pfim-mail'
@@ -63,21 +64,34 @@ function parseMessage (raw: string): Delivered {
   return { headers, body: isQp ? decodeQuotedPrintable(encoded) : encoded, raw }
 }
 
-/** Messages in the mailbox whose raw text contains `marker`. */
-export function delivered (marker: string): Delivered[] {
-  if (!existsSync(MAILBOX)) return []
-  return readFileSync(MAILBOX, 'utf8').split(/^(?=From \S+ )/m).filter(m => m.includes(marker)).map(parseMessage)
+/**
+ * The mailbox text, or undefined while exim is delivering into it. exim appends a message in
+ * three writes (the mbox "From " line, which carries the envelope sender and so our marker, then
+ * the message, then a blank line) while it holds `<mailbox>.lock`; a read between them saw a
+ * message with no headers and no body (stop 11's red CI). So: no lock before the read, none
+ * after it, and the file no longer than what was read.
+ */
+function settledMailbox (mailbox: string): string | undefined {
+  const lock = `${mailbox}.lock`
+  if (existsSync(lock)) return undefined
+  if (!existsSync(mailbox)) return ''
+  const bytes = readFileSync(mailbox)
+  if (existsSync(lock) || statSync(mailbox).size !== bytes.length) return undefined
+  return bytes.toString('utf8')
+}
+
+/** Messages in the mailbox whose raw text contains `marker`, read when no delivery is under way. */
+export async function delivered (marker: string, mailbox = MAILBOX): Promise<Delivered[]> {
+  const text = await until(`${mailbox}.lock to go (see /var/log/exim4/mainlog)`, () => settledMailbox(mailbox), 30_000)
+  return text.split(/^(?=From \S+ )/m).filter(m => m.includes(marker)).map(parseMessage)
 }
 
 /** Polls the mailbox until `count` messages with the marker arrived (exim delivers in the background). */
-export async function waitForMail (marker: string, count = 1, timeoutMs = 60_000): Promise<Delivered[]> {
-  const until = Date.now() + timeoutMs
-  for (;;) {
-    const found = delivered(marker)
-    if (found.length >= count) return found
-    if (Date.now() > until) throw new Error(`no ${count} message(s) with ${marker} in ${MAILBOX} after ${timeoutMs} ms (see /var/log/exim4/mainlog)`)
-    await new Promise(resolve => setTimeout(resolve, 200))
-  }
+export async function waitForMail (marker: string, count = 1, timeoutMs = 60_000, mailbox = MAILBOX): Promise<Delivered[]> {
+  return until(`${count} message(s) with ${marker} in ${mailbox} (see /var/log/exim4/mainlog)`, async () => {
+    const found = await delivered(marker, mailbox)
+    return found.length >= count && found
+  }, timeoutMs)
 }
 
 export async function freePort (): Promise<number> {

@@ -85,7 +85,7 @@ t.test('--mail delivers through sendmail once; the next run finds nothing new an
   t.equal(again.exitCode, 0)
   t.equal(again.stderr + again.stdout, '', '--quiet says nothing when nothing is new')
   await runCli([...s.args(), 'report', '--mail'])
-  t.equal(delivered(s.node).length, 1, 'nothing mailed twice')
+  t.equal((await delivered(s.node)).length, 1, 'nothing mailed twice')
   t.match((await runCli([...s.args(), 'report'])).stderr, 'nothing new since the last mailed report (scans after 2)', 'the preview starts at the mailed cursor')
 })
 
