@@ -1,7 +1,6 @@
 import t from 'tap'
-import { existsSync, readFileSync } from 'node:fs'
 import { denialScreen, forbiddenLogRecord, parseAuditLine, MAX_AUDIT_LINE_BYTES, type AuditDenial } from '../../src/agent/audit-event.js'
-import { kubeFixture } from '../helpers/kube.js'
+import { auditLines, kubeFixture } from '../helpers/kube.js'
 
 const denied = {
   kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: 'Metadata', auditID: 'a1', stage: 'ResponseComplete',
@@ -74,13 +73,13 @@ t.test('denials written by the real kube-apiserver', async t => {
   t.not(r.code, 0, 'bob is refused')
   let denial: AuditDenial | undefined
   for (let i = 0; i < 100 && denial === undefined; i++) {
-    const lines = existsSync(kube.auditLogPath) ? readFileSync(kube.auditLogPath, 'utf8').split('\n').filter(Boolean) : []
+    const lines = auditLines(kube.auditLogPath)
     denial = lines.map((l, n) => parseAuditLine(l, n + 1)).find(d => d?.user === 'bob') ?? undefined
     if (denial === undefined) await new Promise(resolve => setTimeout(resolve, 100))
   }
   t.match(denial, { user: 'bob', groups: ['dev', 'system:authenticated'], verb: 'list', resource: 'secrets', namespace: 'kube-system', code: 403, sourceIps: ['127.0.0.1'], userAgent: /^kubectl\// })
   t.match(denial?.message, /forbidden: User "bob" cannot list resource "secrets"/)
-  const lines = readFileSync(kube.auditLogPath, 'utf8').split('\n').filter(Boolean)
+  const lines = auditLines(kube.auditLogPath)
   const mayHold = denialScreen([401, 403])
   const skipped = lines.filter(l => !mayHold(Buffer.from(l)))
   t.ok(skipped.length > lines.length / 2, `the screen knows how the real kube-apiserver writes events: ${skipped.length} of ${lines.length} lines skipped unparsed`)

@@ -2,7 +2,7 @@
 // test/testbed/build.sh, started on loopback with generated certificates, Node,RBAC authorization,
 // NodeRestriction admission and a podsec-like audit policy (podsec-original.md §7.1).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { createServer, type Server } from 'node:net';
@@ -294,6 +294,12 @@ export async function startKube(opts: KubeOptions = {}): Promise<Kube> {
     starting.delete(dir);
     throw err;
   }
+}
+
+/** The audit log's complete lines: a line kube-apiserver is still writing (no newline yet) waits for the next read. */
+export function auditLines(path: string): string[] {
+  const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean);
 }
 
 /** tap fixture: starts the bed and stops it when the test ends. */

@@ -2,8 +2,7 @@
 // fails with the reason (startKube throws); it never skips.
 import t from 'tap';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { startKube, type Kube } from '../helpers/kube.js';
+import { auditLines, startKube, type Kube } from '../helpers/kube.js';
 
 // A cold build.sh (no cached binaries) runs inside startKube and takes up to ~25 min on 2 cores.
 t.setTimeout(45 * 60_000);
@@ -35,15 +34,14 @@ interface AuditEvent {
   annotations?: Record<string, string>;
 }
 
-async function auditEvents(kube: Kube): Promise<AuditEvent[]> {
-  const text = existsSync(kube.auditLogPath) ? await readFile(kube.auditLogPath, 'utf8') : '';
-  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditEvent);
+function auditEvents(kube: Kube): AuditEvent[] {
+  return auditLines(kube.auditLogPath).map((line) => JSON.parse(line) as AuditEvent);
 }
 
 // The ResponseComplete event can land in the file just after the client saw the response.
 async function waitForAudit(kube: Kube, match: (e: AuditEvent) => boolean): Promise<AuditEvent | undefined> {
   for (let i = 0; i < 50; i++) {
-    const hit = (await auditEvents(kube)).find(match);
+    const hit = auditEvents(kube).find(match);
     if (hit) return hit;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -94,7 +92,7 @@ t.test('kube test bed', async (t) => {
     t.match(ev, { verb: 'list', stage: 'ResponseComplete', objectRef: { resource: 'secrets', namespace: NS },
       annotations: { 'authorization.k8s.io/decision': 'forbid' } });
     // podsec's policy drops system:masters, so none of the admin's requests above may be logged.
-    const masters = (await auditEvents(kube)).filter((e) => e.user?.groups?.includes('system:masters'));
+    const masters = auditEvents(kube).filter((e) => e.user?.groups?.includes('system:masters'));
     t.same(masters, [], 'requests by system:masters are not audited');
   });
 
