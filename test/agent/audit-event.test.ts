@@ -1,6 +1,7 @@
 import t from 'tap'
 import { denialScreen, forbiddenLogRecord, parseAuditLine, MAX_AUDIT_LINE_BYTES, type AuditDenial } from '../../src/agent/audit-event.js'
 import { auditLines, kubeFixture } from '../helpers/kube.js'
+import { until } from '../helpers/until.js'
 
 const denied = {
   kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: 'Metadata', auditID: 'a1', stage: 'ResponseComplete',
@@ -71,12 +72,8 @@ t.test('denials written by the real kube-apiserver', async t => {
   const bob = await kube.makeClientCert('bob', ['dev'])
   const r = await kube.kubectl(['get', 'secrets', '-n', 'kube-system'], { kubeconfig: bob.kubeconfig })
   t.not(r.code, 0, 'bob is refused')
-  let denial: AuditDenial | undefined
-  for (let i = 0; i < 100 && denial === undefined; i++) {
-    const lines = auditLines(kube.auditLogPath)
-    denial = lines.map((l, n) => parseAuditLine(l, n + 1)).find(d => d?.user === 'bob') ?? undefined
-    if (denial === undefined) await new Promise(resolve => setTimeout(resolve, 100))
-  }
+  // The ResponseComplete event can land in the file just after kubectl saw the answer.
+  const denial = await until('bob\'s denial in the audit log', () => auditLines(kube.auditLogPath).map((l, n) => parseAuditLine(l, n + 1)).find(d => d?.user === 'bob'))
   t.match(denial, { user: 'bob', groups: ['dev', 'system:authenticated'], verb: 'list', resource: 'secrets', namespace: 'kube-system', code: 403, sourceIps: ['127.0.0.1'], userAgent: /^kubectl\// })
   t.match(denial?.message, /forbidden: User "bob" cannot list resource "secrets"/)
   const lines = auditLines(kube.auditLogPath)

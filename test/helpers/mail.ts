@@ -105,17 +105,12 @@ export async function freePort (): Promise<number> {
   })
 }
 
-async function waitForPort (port: number, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs
-  for (;;) {
-    const isOpen = await new Promise<boolean>(resolve => {
-      const s = createConnection({ port, host: '127.0.0.1' }, () => { s.destroy(); resolve(true) })
-      s.on('error', () => resolve(false))
-    })
-    if (isOpen) return
-    if (Date.now() > until) throw new Error(`exim did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`)
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
+/** Whether something accepts a TCP connection on the loopback port now. */
+async function listening (port: number): Promise<boolean> {
+  return new Promise(resolve => {
+    const s = createConnection({ port, host: '127.0.0.1' }, () => { s.destroy(); resolve(true) })
+    s.on('error', () => resolve(false))
+  })
 }
 
 /**
@@ -131,6 +126,6 @@ export async function startSmtpServer (t: Test): Promise<{ port: number }> {
     child.kill('SIGTERM')
     await exited
   })
-  await waitForPort(port, 30_000)
+  await until(`exim to listen on 127.0.0.1:${port}`, async () => listening(port), 30_000)
   return { port }
 }

@@ -3,6 +3,7 @@
 import t from 'tap';
 import { existsSync } from 'node:fs';
 import { auditLines, startKube, type Kube } from '../helpers/kube.js';
+import { until } from '../helpers/until.js';
 
 // A cold build.sh (no cached binaries) runs inside startKube and takes up to ~25 min on 2 cores.
 t.setTimeout(45 * 60_000);
@@ -38,15 +39,6 @@ function auditEvents(kube: Kube): AuditEvent[] {
   return auditLines(kube.auditLogPath).map((line) => JSON.parse(line) as AuditEvent);
 }
 
-// The ResponseComplete event can land in the file just after the client saw the response.
-async function waitForAudit(kube: Kube, match: (e: AuditEvent) => boolean): Promise<AuditEvent | undefined> {
-  for (let i = 0; i < 50; i++) {
-    const hit = auditEvents(kube).find(match);
-    if (hit) return hit;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  return undefined;
-}
 
 t.test('kube test bed', async (t) => {
   const t0 = Date.now();
@@ -87,8 +79,8 @@ t.test('kube test bed', async (t) => {
     t.not(r.code, 0, 'alice cannot list secrets');
     t.match(r.stderr, /Forbidden/);
     t.match(r.stderr, /User "alice" cannot list resource "secrets"/);
-    const ev = await waitForAudit(kube, (e) => e.user?.username === 'alice' && e.responseStatus?.code === 403);
-    t.ok(ev, `a 403 event for alice is in ${kube.auditLogPath}`);
+    // The ResponseComplete event can land in the file just after kubectl saw the answer.
+    const ev = await until(`a 403 event for alice in ${kube.auditLogPath}`, () => auditEvents(kube).find((e) => e.user?.username === 'alice' && e.responseStatus?.code === 403));
     t.match(ev, { verb: 'list', stage: 'ResponseComplete', objectRef: { resource: 'secrets', namespace: NS },
       annotations: { 'authorization.k8s.io/decision': 'forbid' } });
     // podsec's policy drops system:masters, so none of the admin's requests above may be logged.

@@ -40,9 +40,10 @@ t.test('real exim: messages read while others are delivered are always whole', a
     execFileSync(SENDMAIL, ['-odb', '-f', `podsec-fim@${marker}`, MAIL_USER], { input: `Subject: ${marker} ${i}\n\nbody ${i}\n` })
   }
   const partial: string[] = []
+  const whole = new RegExp(`^${marker} \\d+$`)
   const all = await until(`${count} messages with ${marker}`, async () => {
     const found = await delivered(marker)
-    for (const mail of found) if (!new RegExp(`^${marker} \\d+$`).test(mail.headers.get('subject') ?? '')) partial.push(mail.raw)
+    for (const mail of found) if (!whole.test(mail.headers.get('subject') ?? '')) partial.push(mail.raw)
     return found.length >= count && found
   })
   t.same(partial, [], 'every read saw whole messages only')
