@@ -26,7 +26,7 @@
 import { readdirSync, watch, type FSWatcher, type Stats } from 'node:fs'
 import { DEFAULT_MAX_PENDING } from './inotify-queue.js'
 import { isWhiteoutName, overlayChange, type TreeChange } from './overlay-change.js'
-import { knownOf, lstatOrNull, type Known } from './tree-entry.js'
+import { baseName, bytesOf, keyOf, knownOf, lstatOrNull, type Known } from './tree-entry.js'
 import type { WatchBudget } from './watch-budget.js'
 
 export type { TreeChange }
@@ -44,14 +44,6 @@ export interface TreeOptions {
 }
 
 interface Pending { rename: boolean, change: boolean }
-
-/** Keys are paths inside the container as latin1 strings: one char per byte, so lossless. */
-const keyOf = (b: Buffer): string => b.toString('latin1')
-const bytesOf = (key: string): Buffer => Buffer.from(key, 'latin1')
-
-function baseName (key: string): string {
-  return key.slice(key.lastIndexOf('/') + 1)
-}
 
 export class ContainerTree {
   readonly #o: TreeOptions
@@ -107,9 +99,9 @@ export class ContainerTree {
     for (let i = 0; i < dirs.length; i++) {
       const key = dirs[i] as string
       if (!this.#watchOne(key)) continue
-      for (const name of this.#list(key)) {
+      for (const name of this.#list(key) ?? []) {
         const child = `${key}/${keyOf(name)}`
-        const st = lstatOrNull(this.#full(child))
+        const st = this.#lookSafely(child)
         if (st === null) continue
         this.#remember(child, st)
         if (report) this.#emit(child, 'CREATE', st)
@@ -137,12 +129,23 @@ export class ContainerTree {
     }
   }
 
-  #list (key: string): Buffer[] {
+  /** The directory's names, or null (the error reported) when it cannot be listed now. */
+  #list (key: string): Buffer[] | null {
     try {
       return readdirSync(this.#full(key), { encoding: 'buffer' })
     } catch (err) {
       this.#o.onError(err as Error)
-      return []
+      return null
+    }
+  }
+
+  /** The entry's stat; null when gone, or (the error reported) when it cannot be looked at now. */
+  #lookSafely (key: string): Stats | null {
+    try {
+      return lstatOrNull(this.#full(key))
+    } catch (err) {
+      this.#o.onError(err as Error)
+      return null
     }
   }
 
@@ -207,8 +210,10 @@ export class ContainerTree {
     const moved = { rename: true, change: false }
     this.#lookedGone.clear()
     for (const dir of [...this.#watchers.keys()]) {
-      if (!this.#watchers.has(dir)) continue
-      const listed = new Set(this.#list(dir).map(name => `${dir}/${keyOf(name)}`))
+      const names = this.#watchers.has(dir) ? this.#list(dir) : null
+      // A directory that cannot be listed now (EACCES) is left as it was known: no deletes from it.
+      if (names === null) continue
+      const listed = new Set(names.map(name => `${dir}/${keyOf(name)}`))
       const known = [...(this.#children.get(dir) ?? [])].filter(k => !listed.has(k))
       for (const k of known) this.#lookedGone.add(k)
       for (const key of [...listed, ...known]) this.#settleSafely(key, moved)
