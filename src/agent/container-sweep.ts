@@ -1,8 +1,10 @@
 /**
  * The periodic whole look at every watched upper dir (ContainerTree.sweep): the net for changes
  * whose events the kernel dropped or never raised. One container per turn of the event loop, so
- * that many containers never hold the agent at once; a sweep asked for while one runs is that one.
+ * that many containers never hold the agent at once. A sweep asked for while one runs waits for
+ * the next (RoundQueue): the running one may have passed the caller's container already.
  */
+import { RoundQueue } from '../core/round-queue.js'
 import type { ContainerTree } from './container-tree.js'
 
 export interface SweepOptions {
@@ -15,22 +17,22 @@ export interface SweepOptions {
 
 export class ContainerSweep {
   readonly #o: SweepOptions
+  readonly #rounds: RoundQueue
   #timer: NodeJS.Timeout | null = null
-  #running: Promise<void> | null = null
   #closed = false
 
   constructor (opts: SweepOptions) {
     this.#o = opts
+    this.#rounds = new RoundQueue(async () => this.#all(), opts.onError)
   }
 
   start (): void {
     if (this.#o.periodMs > 0) this.#timer = setInterval(() => { void this.run() }, this.#o.periodMs).unref()
   }
 
-  /** Resolves when every tree was looked at (or the sweep was closed midway). */
+  /** Resolves when a sweep that began after this call looked at every tree (or was closed midway). */
   run (): Promise<void> {
-    this.#running ??= this.#all().finally(() => { this.#running = null })
-    return this.#running
+    return this.#rounds.request()
   }
 
   async #all (): Promise<void> {

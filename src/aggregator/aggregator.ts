@@ -14,7 +14,7 @@ import { LeaderElector } from './lease.js'
 import { NodeAuthenticator } from './node-identity.js'
 import { PhaseReconciler } from './phase-reconciler.js'
 import { ReportApplier } from './report-applier.js'
-import { RoundQueue } from './round-queue.js'
+import { RoundQueue } from '../core/round-queue.js'
 import { AggregatorServer, type TlsMaterial } from './server.js'
 
 export interface AggregatorDeps {

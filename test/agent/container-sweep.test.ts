@@ -1,4 +1,4 @@
-/** The sweep schedule over real trees on real directories: one tree per turn, one run at a time, close stops it. */
+/** The sweep schedule over real trees on real directories: one tree per turn, one run at a time (a later ask queued), close stops it. */
 import t, { type Test } from 'tap'
 import { linkSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -21,17 +21,19 @@ function twoTrees (t: Test) {
     linkSync(join(dir, 'f'), join(root, `${name}-link`))
     return tree
   })
-  return { trees, seen }
+  return { trees, seen, root }
 }
 
-t.test('one tree per turn of the event loop; a run asked for during one is that one', async t => {
-  const { trees, seen } = twoTrees(t)
+t.test('one tree per turn of the event loop; a run asked for during one runs after it, and sees a change made meanwhile', async t => {
+  const { trees, seen, root } = twoTrees(t)
   const sweep = new ContainerSweep({ trees: () => trees, periodMs: 0, onError: err => { throw err } })
-  const first = sweep.run()
+  void sweep.run()
   t.same(seen, ['a'], 'the second tree waits for the next turn')
-  t.equal(sweep.run(), first, 'the same run')
-  await first
-  t.same(seen, ['a', 'b'])
+  writeFileSync(join(root, 'a-link'), 'changed after the running sweep looked at a')
+  const second = sweep.run()
+  t.equal(sweep.run(), second, 'later asks share the queued run')
+  await second
+  t.same(seen, ['a', 'b', 'a'], 'the first run, then the queued one, which looked at a again')
 })
 
 t.test('close stops a run midway', async t => {

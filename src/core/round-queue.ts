@@ -1,7 +1,8 @@
 /**
- * Runs reconcile rounds one at a time. A round asked for while one runs is queued behind it (at
- * most one waits; later asks share it), never merged into the running one: that round may have
- * read the cluster before the caller's change, and the caller must see a round that read after it.
+ * Runs rounds (the aggregator's reconciles, the agent's container sweeps) one at a time. A round
+ * asked for while one runs is queued behind it (at most one waits; later asks share it), never
+ * merged into the running one: that round may have looked before the caller's change, and the
+ * caller must see a round that looked after it.
  * A round's failure is handed to `onError`; the queue goes on.
  */
 export class RoundQueue {

@@ -1,6 +1,6 @@
 /** Reconcile rounds: a round asked for during another is queued behind it, never merged into it. */
 import t from 'tap'
-import { RoundQueue } from '../../src/aggregator/round-queue.js'
+import { RoundQueue } from '../../src/core/round-queue.js'
 
 /** A round that records what it read when it started and finishes when released. */
 function rounds () {
