@@ -169,10 +169,8 @@ export class FindingStore implements FindingSink {
     const collapses = input.fingerprint !== undefined && window > 0
     if (collapses) {
       const open = this.#open.find(input.kind, input.fingerprint, now - window)
-      if (open !== null) {
-        if (this.#stmts.repeat.run(now, open, input.kind, input.fingerprint).changes === 1) return { id: open, isNew: false }
-        this.#open.forget(input.kind, input.fingerprint)
-      }
+      // A row an outer transaction rolled back does not match: a new finding then replaces the entry.
+      if (open !== null && this.#stmts.repeat.run(now, open, input.kind, input.fingerprint).changes === 1) return { id: open, isNew: false }
     }
     const details = JSON.stringify(input.details ?? {})
     const id = Number(this.#stmts.insert.run(input.kind, input.severity, now, now, input.subject, input.message, details, input.fingerprint ?? null).lastInsertRowid)

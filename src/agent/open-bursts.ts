@@ -7,7 +7,7 @@
  *
  * Bounded per kind: past `max` open bursts the oldest is forgotten, so a later repeat of it starts a
  * new finding: more findings, none lost. Entries may also name rows an outer transaction rolled
- * back; the store's update checks the row and forgets such an entry.
+ * back; the store's update checks the row, and the new finding it then makes replaces the entry.
  */
 import type { FindingKind } from './finding-types.js'
 
@@ -43,7 +43,7 @@ class KindBursts {
     if (this.byFingerprint.get(burst.fingerprint) === burst) this.byFingerprint.delete(burst.fingerprint)
   }
 
-  /** Forgets the entries no longer open (re-opened, forgotten, dropped). */
+  /** Forgets the entries no longer open (re-opened or dropped). */
   #compact (): void {
     this.#order = this.#order.slice(this.#head).filter(b => this.byFingerprint.get(b.fingerprint) === b)
     this.#head = 0
@@ -79,10 +79,6 @@ export class OpenBursts {
       const oldest = bursts.oldest()
       if (oldest !== undefined) bursts.drop(oldest)
     }
-  }
-
-  forget (kind: FindingKind, fingerprint: string): void {
-    this.#byKind.get(kind)?.byFingerprint.delete(fingerprint)
   }
 
   /** Drops the bursts of `kind` first observed at or before `since`, oldest first. */
