@@ -52,8 +52,8 @@ export class FastPathWatcher implements Watcher {
   readonly #o: FastPathOptions
   readonly #watchers = new Map<string, FSWatcher>()
   readonly #pending = new Map<string, Buffer>()
-  /** Paths beyond the bound came since the last flush: the next flush is an overflow. */
-  #isOverflowed = false
+  /** Events for paths beyond the bound since the last flush: the next flush is an overflow. */
+  #dropped = 0
   readonly #maxPending: number
   /**
    * Every path known to differ from the baseline (from the last full check, then from events),
@@ -125,7 +125,7 @@ export class FastPathWatcher implements Watcher {
     this.#lastEventAt = now
     const key = path.toString('hex')
     if (this.#pending.has(key) || this.#pending.size < this.#maxPending) this.#pending.set(key, path)
-    else this.#isOverflowed = true
+    else this.#dropped++
     this.#firstPendingAt ??= now
     const isOverdue = now - this.#firstPendingAt >= (this.#o.maxWaitMs ?? 2000)
     if (this.#isScheduled && isOverdue) return
@@ -140,13 +140,13 @@ export class FastPathWatcher implements Watcher {
 
   async #flush (): Promise<void> {
     const paths = [...this.#pending.values()]
-    const isOverflowed = this.#isOverflowed
+    const dropped = this.#dropped
     this.#pending.clear()
-    this.#isOverflowed = false
+    this.#dropped = 0
     if (paths.length === 0 || !this.#running) return
-    if (isOverflowed) {
+    if (dropped > 0) {
       this.#overflows++
-      this.#o.log.warn({ paths: paths.length }, 'event burst beyond the fast path queue: running a full check')
+      this.#o.log.warn({ waiting: paths.length, dropped }, 'event burst beyond the fast path queue: running a full check')
       await this.#o.fullCheck().catch((err: unknown) => { this.#errors++; this.#o.log.warn({ err }, 'full check after overflow failed') })
       return
     }

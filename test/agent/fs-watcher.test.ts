@@ -8,6 +8,7 @@ import { openStore, type Store } from '../../src/agent/store.js'
 import { aideRuleAttributes, aideVersion } from '../../src/agent/aide-process.js'
 import { FastPathWatcher } from '../../src/agent/fs-watcher.js'
 import { makeTree, sinkLogger } from '../helpers/agent.js'
+import { until } from '../helpers/until.js'
 import type { ScanSummary } from '../../src/agent/scan-types.js'
 
 const PATH = process.env.PATH ?? '/usr/bin:/bin'
@@ -34,7 +35,7 @@ async function setup (t: Test, opts: { budget?: number, maxPending?: number, rul
   })
   await watcher.start()
   t.teardown(async () => { await watcher.close(); await scanner.close(); store.close() })
-  return { tree, store, watcher, fullChecks }
+  return { tree, store, watcher, fullChecks, logs }
 }
 
 /** Polls (no fixed sleeps) until an event scan appears; generous overall limit. */
@@ -119,11 +120,14 @@ t.test('the watch budget is spent on the most valuable directories and the rest 
 })
 
 t.test('a burst beyond the queue bound is an overflow: a full check runs instead', async t => {
-  const { tree, watcher, fullChecks } = await setup(t, { maxPending: 3 })
+  const { tree, watcher, fullChecks, logs } = await setup(t, { maxPending: 3 })
   for (let i = 0; i < 10; i++) writeFileSync(join(tree, 'etc', `burst-${i}`), 'x')
-  for (let i = 0; i < 500 && fullChecks.length === 0; i++) await new Promise(resolve => setTimeout(resolve, 20))
+  await until('the full check', () => fullChecks.length > 0)
   t.equal(fullChecks.length, 1)
   t.equal(watcher.health().overflows, 1)
+  const warned = logs.find(l => l.msg === 'event burst beyond the fast path queue: running a full check')
+  t.equal(warned?.waiting, 3, 'the bound\'s worth of paths waited')
+  t.ok(Number(warned?.dropped) >= 7, `the events for the other paths were counted: ${String(warned?.dropped)}`)
 })
 
 t.test('attributes Node cannot read are listed as unverified on the event scan, never claimed verified', async t => {
