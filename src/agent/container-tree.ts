@@ -11,9 +11,11 @@
  * name's DELETE and the new name's CREATE. Names are bytes (Buffer) end to end: a name with a
  * newline or invalid UTF-8 is watched and reported like any other.
  *
- * A burst is bounded: at most `maxPending` paths wait for their look. Events for further paths are
- * dropped and counted; after that flush the whole tree is looked at again (every watched directory
- * listed, every known entry checked), then `onOverflow` says how many events were dropped. The
+ * A burst is bounded: at most `queue.bound` paths wait for their look, over all trees sharing the
+ * queue (inotify-queue.ts). Events for further paths are dropped and counted; after that flush the
+ * whole tree is looked at again (every watched directory listed, every known entry checked), then
+ * `onOverflow` says how many events were dropped. A tree with paths waiting when another tree was
+ * refused is looked at whole too (the kernel's queue is one for all), without an overflow. The
  * same look, `sweep()`, is what the watcher runs periodically: the kernel may drop events without
  * a burst of distinct paths (many writes to a few files), Node never says so, and a change made
  * through a hard link outside the tree raises no event at all. Each known entry keeps its inode
@@ -24,7 +26,7 @@
  * What a change means in overlay terms (whiteouts, `,ISDIR`) is overlay-change.ts's job.
  */
 import { readdirSync, watch, type FSWatcher, type Stats } from 'node:fs'
-import { DEFAULT_MAX_PENDING } from './inotify-queue.js'
+import type { InotifyQueue } from './inotify-queue.js'
 import { isWhiteoutName, overlayChange, type TreeChange } from './overlay-change.js'
 import { baseName, bytesOf, keyOf, knownOf, lstatOrNull, type Known } from './tree-entry.js'
 import type { WatchBudget } from './watch-budget.js'
@@ -37,10 +39,10 @@ export interface TreeOptions {
   readonly coalesceMs: number
   readonly onChange: (change: TreeChange) => void
   readonly onError: (err: Error) => void
-  /** After a flush for which `dropped` events (for paths beyond `maxPending`) were dropped. */
+  /** After a flush for which `dropped` events (for paths beyond the queue's bound) were dropped. */
   readonly onOverflow?: (dropped: number) => void
-  /** Paths that may wait for their look at once; DEFAULT_MAX_PENDING by default. */
-  readonly maxPending?: number
+  /** Counts the paths waiting in every tree that shares it. */
+  readonly queue: InotifyQueue
 }
 
 interface Pending { rename: boolean, change: boolean }
@@ -53,8 +55,11 @@ export class ContainerTree {
   /** Known entries by parent directory, so that forgetting a subtree costs the subtree, not the tree. */
   readonly #children = new Map<string, Set<string>>()
   readonly #pending = new Map<string, Pending>()
-  /** Events dropped since the last flush (pending was full). */
+  /** Events dropped since the last flush (the queue was full). */
   #dropped = 0
+  /** Another tree was refused while paths waited here: the kernel may have dropped events here too. */
+  #mayHaveLost = false
+  #unsubscribe: (() => void) | null = null
   #timer: NodeJS.Timeout | null = null
   #closed = false
   /** Directories that could not be watched, until they are gone. */
@@ -78,6 +83,7 @@ export class ContainerTree {
 
   /** Watches the tree as it is now; what is already there is the baseline, not reported. */
   start (): void {
+    this.#unsubscribe = this.#o.queue.onFull(() => { if (this.#pending.size > 0) this.#mayHaveLost = true })
     this.#watchDir('', false)
   }
 
@@ -101,7 +107,7 @@ export class ContainerTree {
       if (!this.#watchOne(key)) continue
       for (const name of this.#list(key) ?? []) {
         const child = `${key}/${keyOf(name)}`
-        const st = this.#lookSafely(child)
+        const st = this.#safely(() => lstatOrNull(this.#full(child)), null)
         if (st === null) continue
         this.#remember(child, st)
         if (report) this.#emit(child, 'CREATE', st)
@@ -129,24 +135,21 @@ export class ContainerTree {
     }
   }
 
-  /** The directory's names, or null (the error reported) when it cannot be listed now. */
-  #list (key: string): Buffer[] | null {
+  /**
+   * `look()`, or `fallback` when it throws, the error reported: a directory that cannot be listed
+   * or an entry that cannot be looked at now (EACCES) is neither empty nor gone.
+   */
+  #safely<T> (look: () => T, fallback: T): T {
     try {
-      return readdirSync(this.#full(key), { encoding: 'buffer' })
+      return look()
     } catch (err) {
       this.#o.onError(err as Error)
-      return null
+      return fallback
     }
   }
 
-  /** The entry's stat; null when gone, or (the error reported) when it cannot be looked at now. */
-  #lookSafely (key: string): Stats | null {
-    try {
-      return lstatOrNull(this.#full(key))
-    } catch (err) {
-      this.#o.onError(err as Error)
-      return null
-    }
+  #list (key: string): Buffer[] | null {
+    return this.#safely(() => readdirSync(this.#full(key), { encoding: 'buffer' }), null)
   }
 
   #close (key: string): void {
@@ -168,7 +171,7 @@ export class ContainerTree {
     this.#timer ??= setTimeout(() => this.#flush(), this.#o.coalesceMs)
     let p = this.#pending.get(key)
     if (p === undefined) {
-      if (this.#pending.size >= (this.#o.maxPending ?? DEFAULT_MAX_PENDING)) {
+      if (!this.#o.queue.take()) {
         this.#dropped++
         return
       }
@@ -183,21 +186,18 @@ export class ContainerTree {
     this.#timer = null
     const batch = [...this.#pending]
     this.#pending.clear()
+    this.#o.queue.give(batch.length)
     for (const [key, p] of batch) this.#settleSafely(key, p)
     const dropped = this.#dropped
-    if (dropped === 0 || this.#closed) return
+    if ((dropped === 0 && !this.#mayHaveLost) || this.#closed) return
     this.#dropped = 0
+    this.#mayHaveLost = false
     this.#resync()
-    this.#o.onOverflow?.(dropped)
+    if (dropped > 0) this.#o.onOverflow?.(dropped)
   }
 
   #settleSafely (key: string, p: Pending): void {
-    if (this.#closed) return
-    try {
-      this.#settle(key, p)
-    } catch (err) {
-      this.#o.onError(err as Error)
-    }
+    if (!this.#closed) this.#safely(() => { this.#settle(key, p) }, undefined)
   }
 
   /**
@@ -306,6 +306,8 @@ export class ContainerTree {
     if (this.#timer !== null) clearTimeout(this.#timer)
     this.#timer = null
     for (const k of [...this.#watchers.keys()]) this.#close(k)
+    this.#o.queue.give(this.#pending.size)
     this.#pending.clear()
+    this.#unsubscribe?.()
   }
 }

@@ -21,7 +21,7 @@ import { readStorage, STORAGE_FILES, type ContainerRecord } from './container-st
 import { ContainerSweep } from './container-sweep.js'
 import { ContainerTree, type TreeChange } from './container-tree.js'
 import { inodeOf, isDir, realpathOrNull } from './storage-probe.js'
-import { pendingBound } from './inotify-queue.js'
+import { InotifyQueue } from './inotify-queue.js'
 import { WatchBudget } from './watch-budget.js'
 import { displayPath } from './file-path.js'
 import type { FindingSink, SyslogSink, Watcher } from './finding-types.js'
@@ -51,7 +51,7 @@ export interface ContainerWatcherOptions {
   /** containers.sweepSeconds; timing.sweepMs wins (tests). */
   readonly sweepSeconds?: number
   readonly timing?: Partial<ContainerTiming>
-  /** Paths one container's burst may hold waiting (container-tree.ts); beyond it, an overflow. pendingBound() by default. */
+  /** Paths all containers' bursts may hold waiting at once (inotify-queue.ts); beyond it, an overflow. pendingBound() by default. */
   readonly maxPendingPaths?: number
 }
 
@@ -85,14 +85,14 @@ export class ContainerWatcher implements Watcher {
   #lastEventAt: number | null = null
   #errors = 0
   #overflows = 0
-  readonly #maxPending: number
+  readonly #queue: InotifyQueue
 
   constructor (opts: ContainerWatcherOptions) {
     this.#o = opts
     this.#t = { ...CONTAINER_TIMING, ...(opts.sweepSeconds === undefined ? {} : { sweepMs: opts.sweepSeconds * 1000 }), ...opts.timing }
     this.#budget = new WatchBudget(opts.watchBudget)
     this.#rate = new RateLimiter({ limit: opts.ratePerMinute, windowMs: this.#t.windowMs, now: opts.now, onSummary: s => this.#summary(s) })
-    this.#maxPending = opts.maxPendingPaths ?? pendingBound()
+    this.#queue = new InotifyQueue(opts.maxPendingPaths)
     const trees = (): ContainerTree[] => [...this.#watched.values()].flatMap(w => w.tree ?? [])
     this.#sweep = new ContainerSweep({ trees, periodMs: this.#t.sweepMs, onError: err => this.#error(err, 'container sweep failed') })
   }
@@ -213,7 +213,7 @@ export class ContainerWatcher implements Watcher {
       onChange: change => this.#change(w, change),
       onError: err => this.#error(err, 'container tree watch failed'),
       onOverflow: dropped => this.#overflow(w, dropped),
-      maxPending: this.#maxPending,
+      queue: this.#queue,
     })
     tree.start()
     this.#o.log.info({ container: w.record.id, name: w.record.name, pod: w.record.pod, namespace: w.record.namespace, watches: tree.watches }, 'watching container')
@@ -281,8 +281,8 @@ export class ContainerWatcher implements Watcher {
       lastEventAt: isoTime(this.#lastEventAt),
       watches: this.#budget.used + meta,
       budget: this.#budget.limit,
-      // Bursts beyond a tree's bound, which stands in for the kernel's IN_Q_OVERFLOW that fs.watch
-      // never surfaces (inotify-queue.ts).
+      // Bursts beyond the trees' shared bound, which stands in for the kernel's IN_Q_OVERFLOW that
+      // fs.watch never surfaces (inotify-queue.ts).
       overflows: this.#overflows,
       errors: this.#errors,
       detail: [`${trees.length} container(s) watched in ${this.#roots.size} storage root(s)`, ...problems].join('; '),

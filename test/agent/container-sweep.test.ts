@@ -4,6 +4,7 @@ import { linkSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ContainerSweep } from '../../src/agent/container-sweep.js'
 import { ContainerTree } from '../../src/agent/container-tree.js'
+import { InotifyQueue } from '../../src/agent/inotify-queue.js'
 import { WatchBudget } from '../../src/agent/watch-budget.js'
 import { until } from '../helpers/until.js'
 
@@ -15,7 +16,7 @@ function twoTrees (t: Test) {
     const dir = join(root, name)
     mkdirSync(dir)
     writeFileSync(join(dir, 'f'), name)
-    const tree = new ContainerTree({ dir, budget: new WatchBudget(10), coalesceMs: 50, onChange: () => seen.push(name), onError: err => { throw err } })
+    const tree = new ContainerTree({ dir, queue: new InotifyQueue(), budget: new WatchBudget(10), coalesceMs: 50, onChange: () => seen.push(name), onError: err => { throw err } })
     tree.start()
     t.teardown(() => tree.close())
     linkSync(join(dir, 'f'), join(root, `${name}-link`))

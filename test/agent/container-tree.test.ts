@@ -3,12 +3,12 @@ import t, { type Test } from 'tap'
 import { appendFileSync, chmodSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ContainerTree, type TreeChange } from '../../src/agent/container-tree.js'
-import { DEFAULT_MAX_PENDING, pendingBound } from '../../src/agent/inotify-queue.js'
+import { DEFAULT_MAX_PENDING, InotifyQueue, pendingBound } from '../../src/agent/inotify-queue.js'
 import { WatchBudget } from '../../src/agent/watch-budget.js'
 import { displayPath } from '../../src/agent/file-path.js'
 import { until } from '../helpers/container-storage.js'
 
-function setup (t: Test, files: Record<string, string> = {}, budget = new WatchBudget(1000), maxPending?: number) {
+function setup (t: Test, files: Record<string, string> = {}, budget = new WatchBudget(1000), queue = new InotifyQueue(DEFAULT_MAX_PENDING)) {
   const dir = join(t.testdir(), 'diff')
   mkdirSync(dir)
   for (const [name, content] of Object.entries(files)) {
@@ -19,7 +19,7 @@ function setup (t: Test, files: Record<string, string> = {}, budget = new WatchB
   const errors: Error[] = []
   const overflows: number[] = []
   const tree = new ContainerTree({
-    dir, budget, coalesceMs: 150, maxPending, onOverflow: n => overflows.push(n),
+    dir, budget, queue, coalesceMs: 150, onOverflow: n => overflows.push(n),
     onChange: (c: TreeChange) => changes.push({ path: displayPath(c.path), event: c.event, whiteout: c.whiteout }), onError: e => errors.push(e),
   })
   tree.start()
@@ -124,7 +124,7 @@ t.test('close stops everything', async t => {
   t.equal(tree.watches, 0)
   // A second, open tree on the same dir is the sentinel: once it has seen the write, so would have the first.
   const sentinel: string[] = []
-  const open = new ContainerTree({ dir, budget: new WatchBudget(1000), coalesceMs: 150, onChange: c => sentinel.push(displayPath(c.path)), onError: () => {} })
+  const open = new ContainerTree({ dir, queue: new InotifyQueue(), budget: new WatchBudget(1000), coalesceMs: 150, onChange: c => sentinel.push(displayPath(c.path)), onError: () => {} })
   open.start()
   t.teardown(() => open.close())
   writeFileSync(join(dir, 'late'), 'x')
@@ -132,8 +132,8 @@ t.test('close stops everything', async t => {
   t.same(changes, [])
 })
 
-t.test('a burst beyond maxPending: dropped events are counted, a rescan still reports every create and delete once', async t => {
-  const { dir, tree, changes, overflows, seen } = setup(t, { 'etc/old.conf': 'x', 'etc/kept': 'k', 'bin/tool': 'x' }, new WatchBudget(1000), 20)
+t.test('a burst beyond the queue\'s bound: dropped events are counted, a rescan still reports every create and delete once', async t => {
+  const { dir, tree, changes, overflows, seen } = setup(t, { 'etc/old.conf': 'x', 'etc/kept': 'k', 'bin/tool': 'x' }, new WatchBudget(1000), new InotifyQueue(20))
   const created: string[] = []
   for (let i = 0; i < 300; i++) {
     writeFileSync(join(dir, 'etc', `f${i}`), 'x')
@@ -156,6 +156,47 @@ t.test('a burst beyond maxPending: dropped events are counted, a rescan still re
   writeFileSync(join(dir, 'etc/new.d/deep/later'), 'x')
   await seen('/etc/new.d/deep/later', 'CREATE')
   t.equal(tree.watches, 5, 'diff, etc, bin, new.d, deep: the new directories are watched')
+})
+
+t.test('trees share one queue, as they share the kernel\'s: a tree with paths waiting when another overflows is looked at whole', async t => {
+  const queue = new InotifyQueue(20)
+  const flood = setup(t, {}, new WatchBudget(1000), queue)
+  const quiet = join(flood.dir, '..', 'quiet')
+  mkdirSync(quiet)
+  writeFileSync(join(quiet, 'passwd'), 'root\n')
+  writeFileSync(join(quiet, 'g'), 'g')
+  linkSync(join(quiet, 'passwd'), join(flood.dir, '..', 'outside-link'))
+  const reported: string[] = []
+  const overflowed: number[] = []
+  const tree = new ContainerTree({ dir: quiet, queue, budget: new WatchBudget(1000), coalesceMs: 150, onChange: c => reported.push(`${c.event} ${displayPath(c.path)}`), onError: err => { throw err }, onOverflow: n => overflowed.push(n) })
+  tree.start()
+  t.teardown(() => tree.close())
+  // A change no event tells of (container-tree sweep test), then one that waits in this tree while
+  // the other tree's flood, read after it from the one kernel queue, is refused.
+  appendFileSync(join(flood.dir, '..', 'outside-link'), 'evil\n')
+  writeFileSync(join(quiet, 'g'), 'g2')
+  for (let i = 0; i < 40; i++) writeFileSync(join(flood.dir, `f${i}`), 'x')
+  await until('the flood\'s overflow', () => flood.overflows.length > 0)
+  await until('the quiet tree\'s look', () => reported.includes('MODIFY /passwd'))
+  t.same(reported.sort(), ['MODIFY /g', 'MODIFY /passwd'], 'its own write, and what only a whole look finds')
+  t.same(overflowed, [], 'no overflow is reported for a tree that dropped nothing')
+  t.equal(queue.waiting, 0, 'every path that waited was given back')
+})
+
+t.test('InotifyQueue: a bound over all takers, and one call per refusal that follows room', async t => {
+  const queue = new InotifyQueue(2)
+  let full = 0
+  const stop = queue.onFull(() => { full++ })
+  t.same([queue.take(), queue.take(), queue.take(), queue.take()], [true, true, false, false])
+  t.equal(full, 1, 'told once while it stays full')
+  queue.give(1)
+  t.same([queue.take(), queue.take()], [true, false])
+  t.equal(full, 2, 'told again after room was made and used up')
+  stop()
+  queue.give(5)
+  t.equal(queue.waiting, 0, 'never below zero')
+  t.same([queue.take(), queue.take(), queue.take()], [true, true, false])
+  t.equal(full, 2, 'an unsubscribed listener is not called')
 })
 
 t.test("the bound follows the kernel's inotify queue: a quarter of max_queued_events", async t => {

@@ -6,11 +6,12 @@
 import { createInterface } from 'node:readline'
 import { ContainerTree } from '../../src/agent/container-tree.js'
 import { displayPath } from '../../src/agent/file-path.js'
+import { InotifyQueue } from '../../src/agent/inotify-queue.js'
 import { WatchBudget } from '../../src/agent/watch-budget.js'
 
 const say = (line: object) => { process.stdout.write(`${JSON.stringify(line)}\n`) }
 const tree = new ContainerTree({
-  dir: process.argv[2] as string, budget: new WatchBudget(1000), coalesceMs: 100,
+  dir: process.argv[2] as string, queue: new InotifyQueue(), budget: new WatchBudget(1000), coalesceMs: 100,
   onChange: c => say({ path: displayPath(c.path), event: c.event }),
   onError: e => say({ error: (e as NodeJS.ErrnoException).code ?? e.message }),
 })
